@@ -1,0 +1,49 @@
+"""The per-printer temporal statistics row: the one place predictions are counted."""
+
+from django.db import models
+
+from detection.temporal import TemporalStats
+
+
+class PrinterStats(models.Model):
+    """One row per printer, locked with ``select_for_update`` by every predict, start and finish.
+
+    Field meanings are in ``detection.temporal.TemporalStats``.
+    """
+
+    printer = models.OneToOneField(
+        "printers.Printer", on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    ewm_mean = models.FloatField(default=0.0)
+    rolling_mean_short = models.FloatField(default=0.0)
+    rolling_mean_long = models.FloatField(default=0.0)
+    prediction_num = models.PositiveIntegerField(default=0)
+    prediction_num_lifetime = models.PositiveBigIntegerField(default=0)
+    last_p = models.FloatField(null=True, blank=True)
+    last_predicted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "printer stats"
+
+    def __str__(self) -> str:
+        return f"stats of printer {self.printer_id}"
+
+    def temporal_stats(self) -> TemporalStats:
+        """The row's numbers as the pure value the statistics math works on."""
+        return TemporalStats(
+            ewm_mean=self.ewm_mean,
+            rolling_mean_short=self.rolling_mean_short,
+            rolling_mean_long=self.rolling_mean_long,
+            prediction_num=self.prediction_num,
+            prediction_num_lifetime=self.prediction_num_lifetime,
+        )
+
+    def set_temporal_stats(self, stats: TemporalStats) -> None:
+        """Copy the pure value's numbers onto the row (the caller saves it)."""
+        self.ewm_mean = stats.ewm_mean
+        self.rolling_mean_short = stats.rolling_mean_short
+        self.rolling_mean_long = stats.rolling_mean_long
+        self.prediction_num = stats.prediction_num
+        self.prediction_num_lifetime = stats.prediction_num_lifetime
+
+    STATS_FIELDS = ["ewm_mean", "rolling_mean_short", "rolling_mean_long", "prediction_num", "prediction_num_lifetime"]

@@ -1,0 +1,166 @@
+"""Training data: the spaghetti photos with boxes, plus clean-print negatives, held in memory.
+
+Every image is decoded once with the service's own ``decode_image`` and stretched to a cache size
+a little larger than the model input (the runner stretches the whole image too, no letterbox),
+so an epoch costs only crops, flips and colour jitter.
+
+Splits of the negatives are fixed here so that training and the model card agree on what was
+held out: clean-prints are split by file number (photos 1-57 train, 58-114 held out) and
+webcam-clean by print sequence (5 train, 5 held out), never by frame.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from detection.image import decode_image
+
+SPAGHETTI_CLASS = 1
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+CLEAN_PRINTS_TRAIN_MAX_NUMBER = 57
+WEBCAM_TRAIN_SEQUENCES = ("BlackMoai", "BlueMonk", "PinkNetriti_Early", "WhiteHorseback", "YellowArch")
+WEBCAM_HELDOUT_SEQUENCES = ("BlackWobbly", "OrangeLibery", "WhiteBoat", "WhiteNetiri_Fallover", "YellowEarly")
+# Boxes cut by a crop are kept only if this much of their area stays visible; smaller remnants are
+# ambiguous (is a sliver of spaghetti still spaghetti?) and are dropped rather than taught.
+MIN_VISIBLE_FRACTION = 0.4
+MIN_BOX_PIXELS = 6.0
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files under ``folder``, recursively, in a stable order."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_yolo_boxes(label_path: Path, width: int, height: int) -> np.ndarray:
+    """Class-1 boxes of a YOLO label file as ``[K, 4]`` (x1, y1, x2, y2) pixels of a ``width`` x ``height`` image.
+
+    Class 0 (printer gantry) is dropped: it is background like any unlabelled region.
+    """
+    boxes = []
+    if label_path.exists():
+        for line in label_path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) != 5 or int(parts[0]) != SPAGHETTI_CLASS:
+                continue
+            xc, yc, w, h = (float(v) for v in parts[1:])
+            boxes.append(((xc - w / 2) * width, (yc - h / 2) * height, (xc + w / 2) * width, (yc + h / 2) * height))
+    return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+
+
+def spaghetti_split(root: Path, split: str) -> list[tuple[Path, Path]]:
+    """(image, label) pairs of ``spaghetti/{split}``."""
+    folder = root / "spaghetti" / split
+    return [(image, folder / "labels" / f"{image.stem}.txt") for image in list_images(folder / "images")]
+
+
+def clean_prints(root: Path, *, heldout: bool) -> list[Path]:
+    """clean-prints photos of the training half (numbers 1-57) or the held-out half (58-114)."""
+
+    def number(path: Path) -> int:
+        match = re.search(r"\((\d+)\)", path.name)
+        return int(match.group(1)) if match else 0
+
+    images = list_images(root / "clean-prints" / "images")
+    return [p for p in images if (number(p) > CLEAN_PRINTS_TRAIN_MAX_NUMBER) == heldout]
+
+
+def webcam_clean(root: Path, *, heldout: bool) -> list[Path]:
+    """webcam-clean frames of the training or held-out print sequences."""
+    sequences = WEBCAM_HELDOUT_SEQUENCES if heldout else WEBCAM_TRAIN_SEQUENCES
+    return [p for name in sequences for p in list_images(root / "webcam-clean" / "images" / name)]
+
+
+@dataclass
+class Sample:
+    """One cached image: ``pixels`` uint8 ``[H, W, 3]`` at the cache size, ``boxes`` ``[K, 4]`` in those pixels."""
+
+    pixels: np.ndarray
+    boxes: np.ndarray
+    path: Path
+
+
+def load_sample(image_path: Path, label_path: Path | None, cache_size: tuple[int, int]) -> Sample:
+    """Decode as the service does, stretch to ``cache_size`` (W, H) and scale the boxes with it."""
+    decoded = decode_image(image_path.read_bytes(), target_size=cache_size)
+    pixels = decoded.pixels.resize(cache_size, Image.Resampling.BILINEAR)
+    boxes = np.zeros((0, 4), dtype=np.float32)
+    if label_path is not None:
+        boxes = read_yolo_boxes(label_path, cache_size[0], cache_size[1])
+    return Sample(np.asarray(pixels, dtype=np.uint8), boxes, image_path)
+
+
+class Augmenter:
+    """Random crop with aspect jitter, horizontal flip and colour jitter, output at the model size.
+
+    Half of the crops are the whole image, exactly what the runner feeds the model; the aspect
+    jitter (up to 4:3 either way) covers webcam frames that the runner squashes into the input.
+    """
+
+    def __init__(self, input_size: tuple[int, int], rng: np.random.Generator) -> None:
+        self.input_size = input_size
+        self.rng = rng
+
+    def __call__(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+        rng = self.rng
+        height, width = sample.pixels.shape[:2]
+        if rng.random() < 0.5:
+            x0, y0, crop_w, crop_h = 0.0, 0.0, float(width), float(height)
+        else:
+            scale = rng.uniform(0.55, 1.0)
+            aspect = np.exp(rng.uniform(np.log(0.75), np.log(4 / 3)))
+            crop_w = min(width, width * scale * np.sqrt(aspect))
+            crop_h = min(height, height * scale / np.sqrt(aspect))
+            x0 = rng.uniform(0, width - crop_w)
+            y0 = rng.uniform(0, height - crop_h)
+        out_w, out_h = self.input_size
+        image = Image.fromarray(sample.pixels).resize(
+            (out_w, out_h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + crop_w, y0 + crop_h)
+        )
+        boxes = crop_boxes(sample.boxes, x0, y0, crop_w, crop_h, out_w / crop_w, out_h / crop_h)
+        array = np.asarray(image, dtype=np.float32) / 255.0
+        if rng.random() < 0.5:
+            array = array[:, ::-1]
+            boxes = np.stack([out_w - boxes[:, 2], boxes[:, 1], out_w - boxes[:, 0], boxes[:, 3]], axis=1)
+        array = self._colour_jitter(array)
+        return np.ascontiguousarray(array.transpose(2, 0, 1)), boxes.astype(np.float32).reshape(-1, 4)
+
+    def _colour_jitter(self, array: np.ndarray) -> np.ndarray:
+        """Brightness, contrast and saturation jitter of +-25 %, as webcams differ in exposure and white balance."""
+        rng = self.rng
+        array = array * rng.uniform(0.75, 1.25)
+        mean = array.mean()
+        array = (array - mean) * rng.uniform(0.75, 1.25) + mean
+        grey = array.mean(axis=2, keepdims=True)
+        array = (array - grey) * rng.uniform(0.75, 1.25) + grey
+        return np.clip(array, 0.0, 1.0)
+
+
+def crop_boxes(
+    boxes: np.ndarray, x0: float, y0: float, crop_w: float, crop_h: float, scale_x: float, scale_y: float
+) -> np.ndarray:
+    """Boxes after cropping to ``(x0, y0, crop_w, crop_h)`` and scaling; mostly cut-off boxes are dropped."""
+    if not len(boxes):
+        return boxes
+    clipped = np.stack(
+        [
+            np.clip(boxes[:, 0], x0, x0 + crop_w),
+            np.clip(boxes[:, 1], y0, y0 + crop_h),
+            np.clip(boxes[:, 2], x0, x0 + crop_w),
+            np.clip(boxes[:, 3], y0, y0 + crop_h),
+        ],
+        axis=1,
+    )
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    visible = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    out = (clipped - [x0, y0, x0, y0]) * [scale_x, scale_y, scale_x, scale_y]
+    keep = (
+        (visible >= MIN_VISIBLE_FRACTION * np.maximum(area, 1e-6))
+        & (out[:, 2] - out[:, 0] >= MIN_BOX_PIXELS)
+        & (out[:, 3] - out[:, 1] >= MIN_BOX_PIXELS)
+    )
+    return out[keep]

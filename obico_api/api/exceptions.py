@@ -1,0 +1,74 @@
+"""One error body everywhere, the spec's own: ``{"error": "sentence"}`` plus ``code`` and ``details``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """Something we depend on (the model, the database) is down; the request changed nothing."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable."
+    default_code = "service_unavailable"
+
+
+def error_body(message: str, *, code: str, details: Any = None) -> dict[str, Any]:
+    """The JSON body of every error response."""
+    body: dict[str, Any] = {"error": message, "code": code}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """Turn every exception raised in an API view into the spec's error body.
+
+    DRF's handler first (it maps Http404 and Django's PermissionDenied and sets the
+    ``WWW-Authenticate`` and ``Retry-After`` headers); then our own shape. Anything else is a fault
+    of ours: logged with its traceback and answered with a JSON 500, never an HTML page.
+    """
+    if isinstance(exc, DjangoValidationError):
+        # Services raise Django's ValidationError so they stay free of DRF.
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    response = exception_handler(exc, context)
+    if response is None:
+        set_rollback()
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            logger.error("Database unavailable: %s", exc)
+            return Response(
+                error_body("The database is unavailable; try again shortly.", code="database_unavailable"),
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "5"},
+            )
+        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
+        return Response(
+            error_body("Internal server error.", code="server_error"),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(_first_message(exc.detail), code="invalid", details=exc.detail)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        response.data = error_body(str(exc.detail), code=code if isinstance(code, str) else exc.default_code)
+    return response
+
+
+def _first_message(detail: Any, field: str | None = None) -> str:
+    """A one-sentence summary of a (possibly nested) validation error, naming the field."""
+    if isinstance(detail, dict):
+        name, value = next(iter(detail.items()))
+        return _first_message(value, None if name == "non_field_errors" else name)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0], field)
+    return f"{field}: {detail}" if field else str(detail)
+

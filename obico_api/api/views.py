@@ -1,0 +1,27 @@
+"""JSON answers for requests that never reach an API view."""
+
+import logging
+
+from django.http import JsonResponse
+
+from obico_api.api.exceptions import error_body
+
+logger = logging.getLogger(__name__)
+
+
+def not_found(request, exception=None, **kwargs):
+    """404 for unknown URLs, in JSON whatever DEBUG says."""
+    return JsonResponse(error_body("Not found.", code="not_found"), status=404)
+
+
+def server_error(request):
+    """500 outside the API views (their own handler covers them)."""
+    return JsonResponse(error_body("Internal server error.", code="server_error"), status=500)
+
+
+def bad_request(request, exception=None):
+    return JsonResponse(error_body("Bad request.", code="bad_request"), status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse(error_body("Permission denied.", code="permission_denied"), status=403)

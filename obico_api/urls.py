@@ -1,0 +1,23 @@
+"""URL configuration: the API under /api/v1/, OAuth 2 under /o/, the admin under /admin/."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path, register_converter
+
+from obico_api.api import views
+from obico_api.api.converters import ObjectIdConverter
+
+register_converter(ObjectIdConverter, "id")
+
+urlpatterns = [
+    path("api/v1/printers/", include("printers.urls")),
+    path("api/v1/prints/", include("prints.urls")),
+    # Unknown API paths answer JSON even with DEBUG on, where handler404 is not used.
+    re_path(r"^api/", views.not_found),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.not_found
+handler500 = views.server_error

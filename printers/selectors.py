@@ -1,0 +1,19 @@
+"""Reads of printers. Ownership is part of every query."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from printers.models import Printer
+
+
+def printer_list(*, user) -> QuerySet[Printer]:
+    """The user's printers with their current print and statistics, in one query."""
+    return Printer.objects.filter(owner=user).select_related("current_print", "stats")
+
+
+def printer_get(*, user, printer_id: int) -> Printer:
+    """One of the user's printers; another user's printer is a 404 exactly like a missing one."""
+    try:
+        return printer_list(user=user).get(pk=printer_id)
+    except Printer.DoesNotExist:
+        raise Http404("Printer not found.") from None

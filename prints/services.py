@@ -1,0 +1,45 @@
+"""Writes of prints: the one place a print starts and the one place it ends."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from detection import temporal
+from detection.models import PrinterStats
+from detection.selectors import printer_stats_lock
+from printers.models import Printer
+from prints.models import Print
+
+
+@transaction.atomic
+def print_start(*, printer: Printer, filename: str) -> Printer:
+    """Start a print on an idle printer and reset the per-print statistics.
+
+    A printer that is already printing is refused, never silently restarted (the spec's 400).
+    """
+    stats = printer_stats_lock(printer_id=printer.pk)
+    printer = stats.printer
+    if printer.current_print_id is not None:
+        raise ValidationError("The printer is already printing; finish that print first.", code="already_printing")
+    new_print = Print.objects.create(printer=printer, filename=filename, started_at=timezone.now())
+    printer.current_print = new_print
+    printer.save(update_fields=["current_print", "updated_at"])
+    stats.set_temporal_stats(temporal.start_print(stats.temporal_stats()))
+    stats.save(update_fields=PrinterStats.STATS_FIELDS)
+    return printer
+
+
+@transaction.atomic
+def print_finish(*, printer: Printer, status: str) -> Printer:
+    """End the printer's current print as ``finished`` or ``cancelled``, keeping its count."""
+    stats = printer_stats_lock(printer_id=printer.pk)
+    printer = stats.printer
+    if printer.current_print_id is None:
+        raise Http404("The printer is not printing.")
+    Print.objects.filter(pk=printer.current_print_id).update(
+        status=status, ended_at=timezone.now(), prediction_num=stats.prediction_num
+    )
+    printer.current_print = None
+    printer.save(update_fields=["current_print", "updated_at"])
+    return printer

@@ -1,0 +1,76 @@
+"""Shared fixtures: users with OAuth tokens, API clients, printers, snapshots, tiny models."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from rest_framework.test import APIClient
+
+from tests.factories import AccessTokenFactory, PrinterFactory, UserFactory
+from tests.onnx_models import write_detector_model
+
+# Two overlapping boxes and one apart; with a white image the confidences are as written.
+TINY_BOXES = [[0.10, 0.20, 0.30, 0.60], [0.12, 0.22, 0.32, 0.62], [0.60, 0.50, 0.90, 0.90]]
+TINY_CONFS = [0.50, 0.40, 0.20]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory):
+    """A real ONNX model whose confidences scale with image brightness (white: 0.5, 0.4, 0.2)."""
+    return write_detector_model(
+        tmp_path_factory.mktemp("models") / "tiny.onnx",
+        boxes=TINY_BOXES,
+        confs=TINY_CONFS,
+        scale_by_brightness=True,
+    )
+
+
+@pytest.fixture(autouse=True)
+def detection_settings(settings, tiny_model_path):
+    """API tests run the tiny model through the real runner; model tests name their own file."""
+    settings.DETECTION = {**settings.DETECTION, "MODEL_PATH": tiny_model_path, "THREADS": 1}
+    return settings.DETECTION
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def make_client():
+    """An API client authenticated with a fresh token of ``user`` carrying ``scope``."""
+
+    def make(user, scope: str = "read write") -> APIClient:
+        token = AccessTokenFactory(user=user, scope=scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(user, make_client) -> APIClient:
+    return make_client(user)
+
+
+@pytest.fixture
+def printer(user):
+    return PrinterFactory(owner=user)
+
+
+def make_image_bytes(size=(640, 480), color=(255, 255, 255), image_format="JPEG", mode="RGB", **save_args) -> bytes:
+    """An in-memory picture of one colour."""
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format=image_format, **save_args)
+    return buffer.getvalue()
+
+
+def snapshot(data: bytes | None = None, name: str = "snapshot.jpg") -> io.BytesIO:
+    """A file object for a multipart upload."""
+    upload = io.BytesIO(data if data is not None else make_image_bytes())
+    upload.name = name
+    return upload
