@@ -11,10 +11,11 @@ register_converter(ObjectIdConverter, "id")
 urlpatterns = [
     path("api/v1/printers/", include("printers.urls")),
     path("api/v1/prints/", include("prints.urls")),
-    # Unknown API paths answer JSON even with DEBUG on, where handler404 is not used.
-    re_path(r"^api/", views.not_found),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("admin/", admin.site.urls),
+    # Unknown paths answer JSON even with DEBUG on, where handler404 is not used; this also
+    # spares a slashless POST Django's APPEND_SLASH error page.
+    re_path(r"^", views.not_found),
 ]
 
 handler400 = views.bad_request

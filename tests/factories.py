@@ -46,6 +46,7 @@ class PrinterFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Printer
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Printer {n}")

@@ -20,14 +20,16 @@ from PIL import Image
 
 from detection.image import decode_image
 
+DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 SPAGHETTI_CLASS = 1
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CLEAN_PRINTS_TRAIN_MAX_NUMBER = 57
 WEBCAM_TRAIN_SEQUENCES = ("BlackMoai", "BlueMonk", "PinkNetriti_Early", "WhiteHorseback", "YellowArch")
 WEBCAM_HELDOUT_SEQUENCES = ("BlackWobbly", "OrangeLibery", "WhiteBoat", "WhiteNetiri_Fallover", "YellowEarly")
-# Boxes cut by a crop are kept only if this much of their area stays visible; smaller remnants are
-# ambiguous (is a sliver of spaghetti still spaghetti?) and are dropped rather than taught.
+# A box cut by a crop is kept if this much of its area stays visible, or if what stays fills this much
+# of the crop (a crop inside a huge box is still spaghetti); slivers are dropped as ambiguous.
 MIN_VISIBLE_FRACTION = 0.4
+MIN_CROP_FRACTION = 0.2
 MIN_BOX_PIXELS = 6.0
 
 
@@ -73,6 +75,11 @@ def webcam_clean(root: Path, *, heldout: bool) -> list[Path]:
     """webcam-clean frames of the training or held-out print sequences."""
     sequences = WEBCAM_HELDOUT_SEQUENCES if heldout else WEBCAM_TRAIN_SEQUENCES
     return [p for name in sequences for p in list_images(root / "webcam-clean" / "images" / name)]
+
+
+def training_negatives(root: Path) -> list[Path]:
+    """Every clean image that training sees (and that evaluation must therefore leave out)."""
+    return clean_prints(root, heldout=False) + webcam_clean(root, heldout=False)
 
 
 @dataclass
@@ -159,7 +166,7 @@ def crop_boxes(
     visible = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
     out = (clipped - [x0, y0, x0, y0]) * [scale_x, scale_y, scale_x, scale_y]
     keep = (
-        (visible >= MIN_VISIBLE_FRACTION * np.maximum(area, 1e-6))
+        ((visible >= MIN_VISIBLE_FRACTION * np.maximum(area, 1e-6)) | (visible >= MIN_CROP_FRACTION * crop_w * crop_h))
         & (out[:, 2] - out[:, 0] >= MIN_BOX_PIXELS)
         & (out[:, 3] - out[:, 1] >= MIN_BOX_PIXELS)
     )

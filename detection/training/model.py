@@ -26,6 +26,13 @@ NECK_CHANNELS = 96
 MAX_LOG_DISTANCE = 6.0
 
 
+def normalise(image: torch.Tensor) -> torch.Tensor:
+    """RGB in [0, 1] to the ImageNet statistics the backbone was trained on."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype).view(1, 3, 1, 1)
+    return (image - mean) / std
+
+
 def _separable(channels: int) -> nn.Sequential:
     """Depthwise 3x3 + pointwise 1x1 with BN and ReLU: a cheap 3x3 receptive-field step."""
     return nn.Sequential(
@@ -131,13 +138,11 @@ class ExportWrapper(nn.Module):
     def __init__(self, net: SpaghettiNet, input_size: tuple[int, int]) -> None:
         super().__init__()
         self.net = net
-        self.width, self.height = input_size
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.register_buffer("scale", torch.tensor([self.width, self.height, self.width, self.height], dtype=torch.float32))
+        width, height = input_size
+        self.register_buffer("scale", torch.tensor([width, height, width, height], dtype=torch.float32))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        heat, log_distances = self.net((image - self.mean) / self.std)
+        heat, log_distances = self.net(normalise(image))
         heat = torch.sigmoid(heat)
         peaks = (heat == F.max_pool2d(heat, 3, stride=1, padding=1)).to(heat.dtype)
         confs = (heat * peaks).flatten(1).unsqueeze(-1)  # [1, N, 1]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -33,12 +35,16 @@ def error_body(message: str, *, code: str, details: Any = None) -> dict[str, Any
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """Turn every exception raised in an API view into the spec's error body.
 
-    DRF's handler first (it maps Http404 and Django's PermissionDenied and sets the
-    ``WWW-Authenticate`` and ``Retry-After`` headers); then our own shape. Anything else is a fault
+    DRF's handler first (it sets the ``WWW-Authenticate`` and ``Retry-After`` headers and
+    rolls back the transaction); then our own shape. Anything else is a fault
     of ours: logged with its traceback and answered with a JSON 500, never an HTML page.
     """
-    if isinstance(exc, DjangoValidationError):
-        # Services raise Django's ValidationError so they stay free of DRF.
+    # Selectors and services raise Django's exceptions so they stay free of DRF.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     response = exception_handler(exc, context)
     if response is None:

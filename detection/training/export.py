@@ -1,0 +1,70 @@
+"""Export a training checkpoint to the ONNX file the service loads, and check it.
+
+    python -m detection.training.export --checkpoint .train/run1/last.pt --out models/spaghetti-effnetlite0.onnx
+
+The graph takes ``input`` float32 ``[1, 3, H, W]`` RGB in [0, 1] and returns ``boxes``
+``[1, N, 1, 4]`` and ``confs`` ``[1, N, 1]`` (see ``model.ExportWrapper``). After writing, the file
+is validated with the ONNX checker and run with onnxruntime against the PyTorch outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from detection.training.model import ExportWrapper, SpaghettiNet
+
+OPSET = 17
+
+
+def export(checkpoint_path: Path, out: Path) -> None:
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+    width, height = checkpoint["input_size"]
+    net = SpaghettiNet(pretrained=False)
+    net.load_state_dict(checkpoint["model"])
+    wrapper = ExportWrapper(net, (width, height)).eval()
+    example = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # The TorchScript exporter gives a plain static graph without needing onnxscript.
+    torch.onnx.export(
+        wrapper,
+        (example,),
+        str(out),
+        input_names=["input"],
+        output_names=["boxes", "confs"],
+        opset_version=OPSET,
+        dynamo=False,
+    )
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model)
+
+    with torch.no_grad():
+        expected_boxes, expected_confs = wrapper(example)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    boxes, confs = session.run(["boxes", "confs"], {"input": example.numpy()})
+    np.testing.assert_allclose(boxes, expected_boxes.numpy(), atol=1e-4)
+    np.testing.assert_allclose(confs, expected_confs.numpy(), atol=1e-4)
+
+    params = sum(p.numel() for p in net.parameters())
+    print(
+        f"wrote {out}: input [1, 3, {height}, {width}], boxes {list(boxes.shape)}, confs {list(confs.shape)}, "
+        f"{params / 1e6:.2f} M parameters, {out.stat().st_size / 1e6:.1f} MB, "
+        f"epoch {checkpoint['epoch'] + 1}, val AP50 at training {checkpoint['history'][-1]['ap50']:.3f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("models/spaghetti-effnetlite0.onnx"))
+    args = parser.parse_args(argv)
+    export(args.checkpoint, args.out)
+
+
+if __name__ == "__main__":
+    main()

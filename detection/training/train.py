@@ -1,0 +1,225 @@
+"""Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
+
+    python -m detection.training.train --out .train/run1            # fresh run
+    python -m detection.training.train --out .train/run1 --resume   # continue after a stop
+
+Each epoch prints its losses and the val AP50 (computed on the val images at the model input,
+through the same graph that is exported). ``last.pt`` is written after every epoch and
+``best.pt`` whenever val AP50 improves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from detection.postprocess import select_detections
+from detection.training import dataset
+from detection.training.loss import detection_loss, make_targets
+from detection.training.metrics import average_precision, match_detections, precision_recall
+from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SERVICE_CONF_THRESHOLD = 0.08
+SERVICE_NMS_IOU = 0.45
+# Images are cached this much larger than the input so that random crops keep some detail.
+CACHE_SCALE = 1.25
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"320x256"`` -> (320, 256), width first; both must be multiples of 32 (Lite0's total stride)."""
+    width, height = (int(v) for v in text.lower().split("x"))
+    if width % 32 or height % 32:
+        raise argparse.ArgumentTypeError("width and height must be multiples of 32")
+    return width, height
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="folder holding spaghetti/, clean-prints/, webcam-clean/")
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / ".train" / "run", help="checkpoint folder")
+    parser.add_argument("--input-size", type=parse_size, default=(320, 320), help="model input WxH")
+    parser.add_argument("--epochs", type=int, default=18)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the neck and head")
+    parser.add_argument("--backbone-lr-factor", type=float, default=0.25, help="backbone lr = lr x this")
+    parser.add_argument("--weight-decay", type=float, default=1e-2)
+    parser.add_argument("--freeze-epochs", type=int, default=2, help="epochs with the whole backbone frozen (head warm-up)")
+    parser.add_argument(
+        "--frozen-blocks", type=int, default=5,
+        help="the stem and this many first MBConv blocks stay frozen throughout (5 = everything up to stride 8)",
+    )
+    parser.add_argument("--no-negatives", action="store_true", help="train on the spaghetti photos only")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    return parser
+
+
+def load_data(args: argparse.Namespace) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
+    """Training samples (positives, then negatives with no boxes) and val samples at the input size."""
+    width, height = args.input_size
+    cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
+    train = [dataset.load_sample(img, lbl, cache_size) for img, lbl in dataset.spaghetti_split(args.data_root, "train")]
+    positives = len(train)
+    if not args.no_negatives:
+        train += [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
+    val = [dataset.load_sample(img, lbl, args.input_size) for img, lbl in dataset.spaghetti_split(args.data_root, "val")]
+    print(f"train: {positives} spaghetti photos + {len(train) - positives} clean negatives; val: {len(val)}", flush=True)
+    return train, val
+
+
+def set_trainable(model: SpaghettiNet, epoch: int, args: argparse.Namespace) -> None:
+    """Freeze the whole backbone during warm-up, then only its first blocks.
+
+    Frozen modules also keep their BatchNorm statistics (eval mode): batches of 16 would
+    only make the ImageNet statistics of the early layers noisier.
+    """
+    modules = model.backbone_modules()
+    frozen_count = len(modules) if epoch < args.freeze_epochs else 1 + args.frozen_blocks
+    model.train()
+    for index, module in enumerate(modules):
+        frozen = index < frozen_count
+        module.requires_grad_(not frozen)
+        if frozen:
+            module.eval()
+
+
+def make_batch(samples: list[dataset.Sample], augment: dataset.Augmenter, grid: tuple[int, int]):
+    """Augmented images ``[B, 3, H, W]`` and their stacked targets."""
+    images, heats, box_targets, box_weights = [], [], [], []
+    for sample in samples:
+        image, boxes = augment(sample)
+        heat, box_target, box_weight = make_targets(boxes, *grid)
+        images.append(image)
+        heats.append(heat)
+        box_targets.append(box_target)
+        box_weights.append(box_weight)
+    return torch.from_numpy(np.stack(images)), tuple(
+        torch.from_numpy(np.stack(t)) for t in (heats, box_targets, box_weights)
+    )
+
+
+@torch.no_grad()
+def evaluate_val(model: SpaghettiNet, val: list[dataset.Sample], input_size: tuple[int, int]) -> dict[str, float]:
+    """AP50 and precision/recall at the service threshold on val, through the export graph."""
+    model.eval()
+    wrapper = ExportWrapper(model, input_size)
+    width, height = input_size
+    scores, tps, service_tps, num_gt = [], [], [], 0
+    for start in range(0, len(val), 16):
+        chunk = val[start : start + 16]
+        images = torch.from_numpy(np.stack([s.pixels for s in chunk])).permute(0, 3, 1, 2).float() / 255.0
+        boxes, confs = wrapper(images)
+        for sample, image_boxes, image_confs in zip(chunk, boxes.numpy(), confs.numpy(), strict=True):
+            detections = select_detections(
+                image_boxes.reshape(-1, 4), image_confs.reshape(-1),
+                conf_threshold=0.001, iou_threshold=SERVICE_NMS_IOU, width=width, height=height,
+            )
+            pred = np.array([[d.xc - d.w / 2, d.yc - d.h / 2, d.xc + d.w / 2, d.yc + d.h / 2] for d in detections]).reshape(-1, 4)
+            conf = np.array([d.confidence for d in detections])
+            tp = match_detections(pred, conf, sample.boxes)
+            scores.extend(conf)
+            tps.extend(tp)
+            service_tps.extend(tp[conf > SERVICE_CONF_THRESHOLD])
+            num_gt += len(sample.boxes)
+    precision, recall = precision_recall(service_tps, num_gt)
+    return {"ap50": average_precision(scores, tps, num_gt), "precision@0.08": precision, "recall@0.08": recall}
+
+
+def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
+    """Linear warm-up, then cosine decay to 2 % of the peak."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    started = time.monotonic()
+    train, val = load_data(args)
+    print(f"decoded in {time.monotonic() - started:.0f} s", flush=True)
+    width, height = args.input_size
+    grid = (height // STRIDE, width // STRIDE)
+
+    model = SpaghettiNet(pretrained=not args.resume)
+    backbone_params = [p for m in model.backbone_modules() for p in m.parameters()]
+    backbone_ids = {id(p) for p in backbone_params}
+    head_params = [p for p in model.parameters() if id(p) not in backbone_ids]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": backbone_params, "lr": args.lr * args.backbone_lr_factor},
+            {"params": head_params, "lr": args.lr},
+        ],
+        weight_decay=args.weight_decay,
+    )
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    steps_per_epoch = math.ceil(len(train) / args.batch_size)
+    total_steps = steps_per_epoch * args.epochs
+
+    start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
+    if args.resume:
+        checkpoint = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
+        model.load_state_dict(checkpoint["model"])
+        optimizer.load_state_dict(checkpoint["optimizer"])
+        rng.bit_generator.state = checkpoint["numpy_rng"]
+        torch.set_rng_state(checkpoint["torch_rng"])
+        start_epoch, best_ap = checkpoint["epoch"] + 1, checkpoint["best_ap"]
+        history, elapsed_before = checkpoint["history"], checkpoint["elapsed_s"]
+        print(f"resumed after epoch {start_epoch} (best AP50 so far {best_ap:.3f})", flush=True)
+    augment = dataset.Augmenter(args.input_size, rng)
+    epoch_started = time.monotonic()
+
+    for epoch in range(start_epoch, args.epochs):
+        set_trainable(model, epoch, args)
+        order = rng.permutation(len(train))
+        sums = np.zeros(2)
+        for batch_index in range(steps_per_epoch):
+            step = epoch * steps_per_epoch + batch_index
+            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps=steps_per_epoch)
+            indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
+            images, targets = make_batch([train[i] for i in indices], augment, grid)
+            heat, log_distances = model(normalise(images))
+            heat_loss, box_loss = detection_loss(heat, log_distances, targets)
+            optimizer.zero_grad(set_to_none=True)
+            (heat_loss + box_loss).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            optimizer.step()
+            sums += (heat_loss.item(), box_loss.item())
+            if batch_index % 20 == 19:
+                print(f"  epoch {epoch + 1} step {batch_index + 1}/{steps_per_epoch} heat {sums[0] / (batch_index + 1):.3f} box {sums[1] / (batch_index + 1):.3f}", flush=True)
+        val_metrics = evaluate_val(model, val, args.input_size)
+        elapsed = elapsed_before + time.monotonic() - epoch_started
+        record = {"epoch": epoch + 1, "heat_loss": sums[0] / steps_per_epoch, "box_loss": sums[1] / steps_per_epoch, **val_metrics, "elapsed_s": round(elapsed)}
+        history.append(record)
+        print(json.dumps(record), flush=True)
+        checkpoint = {
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+            "best_ap": max(best_ap, val_metrics["ap50"]), "history": history, "elapsed_s": elapsed,
+            "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+            "input_size": args.input_size, "args": {k: str(v) for k, v in vars(args).items()},
+        }
+        torch.save(checkpoint, args.out / "last.pt.tmp")
+        (args.out / "last.pt.tmp").replace(args.out / "last.pt")  # atomic: a kill mid-save keeps the old one
+        if val_metrics["ap50"] > best_ap:
+            best_ap = val_metrics["ap50"]
+            torch.save(checkpoint, args.out / "best.pt")
+    total = elapsed_before + time.monotonic() - epoch_started
+    print(f"done: {args.epochs} epochs, training wall time {total / 60:.1f} min, best val AP50 {best_ap:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

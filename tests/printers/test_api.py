@@ -1,0 +1,410 @@
+"""The printers endpoints: exact bodies, status codes and database side effects."""
+
+import pytest
+from django.utils import timezone
+from rest_framework.fields import DateTimeField
+
+from detection.models import PrinterStats
+from printers.models import Printer
+from prints.models import Print
+from tests.conftest import make_image_bytes, snapshot
+from tests.factories import PrinterFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ZERO_STATS = {
+    "ewm_mean": 0.0,
+    "rolling_mean_short": 0.0,
+    "rolling_mean_long": 0.0,
+    "prediction_num": 0,
+    "prediction_num_lifetime": 0,
+}
+
+
+def iso(value):
+    return DateTimeField().to_representation(value)
+
+
+def expected_printer(printer):
+    printer.refresh_from_db()
+    stats = PrinterStats.objects.get(printer=printer)
+    current = printer.current_print
+    return {
+        "id": printer.id,
+        "name": printer.name,
+        "created_at": iso(printer.created_at),
+        "updated_at": iso(printer.updated_at),
+        "current_print": current
+        and {"id": current.id, "filename": current.filename, "started_at": iso(current.started_at)},
+        "status": {
+            "printing": current is not None,
+            "last_prediction": stats.last_predicted_at
+            and {"p": stats.last_p, "predicted_at": iso(stats.last_predicted_at)},
+            "temporal_stats": {
+                "ewm_mean": stats.ewm_mean,
+                "rolling_mean_short": stats.rolling_mean_short,
+                "rolling_mean_long": stats.rolling_mean_long,
+                "prediction_num": stats.prediction_num,
+                "prediction_num_lifetime": stats.prediction_num_lifetime,
+            },
+        },
+    }
+
+
+def start(api, printer, filename="benchy.gcode"):
+    return api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": filename}, format="json")
+
+
+def predict(api, printer, data=None):
+    return api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+
+# --- list, create, detail, update, delete --------------------------------------------------------
+
+
+def test_list_is_a_plain_list_of_the_callers_printers_only(api, user):
+    mine = [PrinterFactory(owner=user), PrinterFactory(owner=user)]
+    PrinterFactory()  # someone else's
+
+    response = api.get("/api/v1/printers/")
+
+    assert response.status_code == 200
+    assert response.json() == [expected_printer(p) for p in mine]
+
+
+def test_create_printer_returns_201_with_zeroed_statistics(api, user):
+    response = api.post("/api/v1/printers/", {"name": "Prusa MK4"}, format="json")
+
+    assert response.status_code == 201
+    printer = Printer.objects.get(owner=user)
+    assert response.json() == expected_printer(printer)
+    assert response.json()["status"] == {"printing": False, "last_prediction": None, "temporal_stats": ZERO_STATS}
+
+
+@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 256}, {"name": None}, {"name": ["a", "list"]}])
+def test_create_printer_without_a_valid_name_is_400_and_creates_nothing(api, body):
+    response = api.post("/api/v1/printers/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("name: ")
+    assert not Printer.objects.exists()
+
+
+def test_get_printer_detail(api, printer):
+    response = api.get(f"/api/v1/printers/{printer.id}/")
+
+    assert response.status_code == 200
+    assert response.json() == expected_printer(printer)
+
+
+def test_patch_renames_the_printer(api, printer):
+    response = api.patch(f"/api/v1/printers/{printer.id}/", {"name": "Voron"}, format="json")
+
+    assert response.status_code == 200
+    printer.refresh_from_db()
+    assert printer.name == "Voron"
+    assert response.json() == expected_printer(printer)
+
+
+def test_patch_with_a_blank_name_is_400_and_changes_nothing(api, printer):
+    response = api.patch(f"/api/v1/printers/{printer.id}/", {"name": "  "}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "name: This field may not be blank.",
+        "code": "invalid",
+        "details": {"name": ["This field may not be blank."]},
+    }
+    assert Printer.objects.get(pk=printer.pk).name == printer.name
+
+
+def test_delete_idle_printer_removes_it_with_its_prints_and_statistics(api, printer):
+    start(api, printer)
+    api.post(f"/api/v1/printers/{printer.id}/finish_print/", {}, format="json")
+
+    response = api.delete(f"/api/v1/printers/{printer.id}/")
+
+    assert response.status_code == 204
+    assert not Printer.objects.exists()
+    assert not Print.objects.exists()
+    assert not PrinterStats.objects.exists()
+
+
+def test_delete_printing_printer_is_400_and_keeps_it(api, printer):
+    start(api, printer)
+
+    response = api.delete(f"/api/v1/printers/{printer.id}/")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "The printer is printing; finish the print before deleting it."
+    assert Printer.objects.filter(pk=printer.pk).exists()
+
+
+# --- another user's printer is a 404 for every method ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("get", "", None),
+        ("patch", "", {"name": "stolen"}),
+        ("delete", "", None),
+        ("post", "start_print/", {"filename": "a.gcode"}),
+        ("post", "finish_print/", {"status": "cancelled"}),
+    ],
+)
+def test_another_users_printer_is_404_and_unchanged(api, method, suffix, body):
+    other = PrinterFactory(name="theirs")
+    other_api_start = Print.objects.create(printer=other, filename="theirs.gcode", started_at=timezone.now())
+    Printer.objects.filter(pk=other.pk).update(current_print=other_api_start)
+    before = expected_printer(other)
+
+    response = getattr(api, method)(f"/api/v1/printers/{other.id}/{suffix}", body, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "Printer not found.", "code": "not_found"}
+    assert expected_printer(other) == before
+    assert Print.objects.count() == 1
+
+
+def test_predict_on_another_users_printer_is_404_and_counts_nothing(api):
+    other = PrinterFactory()
+    Print.objects.create(printer=other, filename="x.gcode", started_at=timezone.now())
+
+    response = predict(api, other)
+
+    assert response.status_code == 404
+    assert PrinterStats.objects.get(printer=other).prediction_num_lifetime == 0
+
+
+@pytest.mark.parametrize("printer_id", ["0", "-1", "99999999999999999999", "abc", "9223372036854775807"])
+def test_unknown_or_impossible_printer_ids_are_json_404(api, printer_id):
+    response = api.get(f"/api/v1/printers/{printer_id}/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert "error" in response.json()
+
+
+# --- start_print ------------------------------------------------------------------------------------
+
+
+def test_start_print_returns_the_spec_body_and_creates_the_print(api, printer):
+    response = start(api, printer, "my_model.gcode")
+
+    assert response.status_code == 200
+    new_print = Print.objects.get(printer=printer)
+    assert new_print.filename == "my_model.gcode"
+    assert new_print.status == "printing"
+    body = response.json()
+    assert body == {"succeeded": True, "printer": expected_printer(printer)}
+    assert body["printer"]["current_print"] == {
+        "id": new_print.id,
+        "filename": "my_model.gcode",
+        "started_at": iso(new_print.started_at),
+    }
+    assert body["printer"]["status"]["printing"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({}, "filename: This field is required."),
+        ({"filename": ""}, "filename: This field may not be blank."),
+        ({"filename": "   "}, "filename: This field may not be blank."),
+        ({"filename": "a" * 256}, "filename: Ensure this field has no more than 255 characters."),
+        ({"filename": None}, "filename: This field may not be null."),
+    ],
+)
+def test_start_print_without_a_valid_filename_is_400_and_starts_nothing(api, printer, body, error):
+    response = api.post(f"/api/v1/printers/{printer.id}/start_print/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+    assert not Print.objects.exists()
+
+
+def test_start_print_accepts_255_characters_and_unicode(api, printer):
+    name = "ベンチー🚢" + "a" * 249
+
+    response = start(api, printer, name)
+
+    assert response.status_code == 200
+    assert response.json()["printer"]["current_print"]["filename"] == name
+
+
+def test_start_print_while_printing_is_400_and_keeps_the_running_print(api, printer):
+    start(api, printer, "first.gcode")
+
+    response = start(api, printer, "second.gcode")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "The printer is already printing; finish that print first."
+    assert list(Print.objects.values_list("filename", flat=True)) == ["first.gcode"]
+
+
+def test_start_print_resets_per_print_statistics_and_keeps_lifetime_ones(api, printer):
+    start(api, printer)
+    for _ in range(3):
+        predict(api, printer)
+    api.post(f"/api/v1/printers/{printer.id}/finish_print/", {}, format="json")
+
+    response = start(api, printer)
+
+    stats = response.json()["printer"]["status"]["temporal_stats"]
+    assert stats["prediction_num"] == 0
+    assert stats["ewm_mean"] == 0.0
+    assert stats["rolling_mean_short"] == 0.0
+    assert stats["prediction_num_lifetime"] == 3
+    assert stats["rolling_mean_long"] == pytest.approx(0.7)
+
+
+# --- finish_print -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "status"), [({}, "finished"), ({"status": "success"}, "finished"), ({"status": "cancelled"}, "cancelled")])
+def test_finish_print_ends_the_print_with_its_outcome(api, printer, body, status):
+    start(api, printer)
+    predict(api, printer)
+
+    response = api.post(f"/api/v1/printers/{printer.id}/finish_print/", body, format="json")
+
+    assert response.status_code == 200
+    assert response.json() == {"succeeded": True, "printer": expected_printer(printer)}
+    assert response.json()["printer"]["current_print"] is None
+    finished = Print.objects.get()
+    assert finished.status == status
+    assert finished.ended_at is not None
+    assert finished.prediction_num == 1
+
+
+@pytest.mark.parametrize("status", ["failed", "", "SUCCESS", 1, None])
+def test_finish_print_with_an_unknown_status_is_400_and_keeps_printing(api, printer, status):
+    start(api, printer)
+
+    response = api.post(f"/api/v1/printers/{printer.id}/finish_print/", {"status": status}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("status: ")
+    assert Print.objects.get().status == "printing"
+
+
+def test_finish_print_when_idle_is_404(api, printer):
+    response = api.post(f"/api/v1/printers/{printer.id}/finish_print/", {}, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "The printer is not printing.", "code": "not_found"}
+
+
+# --- predict ------------------------------------------------------------------------------------------
+
+
+def test_predict_returns_the_spec_result_and_counts_the_prediction(api, printer):
+    start(api, printer)
+
+    response = predict(api, printer, make_image_bytes((640, 480), image_format="PNG"))
+
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert set(result) == {"p", "temporal_stats", "detections"}
+    assert result["p"] == pytest.approx(0.7)
+    assert result["detections"] == [
+        [pytest.approx(0.5), pytest.approx([128.0, 192.0, 128.0, 192.0])],
+        [pytest.approx(0.2), pytest.approx([480.0, 336.0, 192.0, 192.0])],
+    ]
+    assert result["temporal_stats"] == {
+        "ewm_mean": pytest.approx(0.7 * 2 / 13),
+        "rolling_mean_short": pytest.approx(0.7),
+        "rolling_mean_long": pytest.approx(0.7),
+        "prediction_num": 1,
+        "prediction_num_lifetime": 1,
+    }
+    stats = PrinterStats.objects.get(printer=printer)
+    assert (stats.prediction_num, stats.last_p) == (1, pytest.approx(0.7))
+    assert stats.last_predicted_at is not None
+
+
+def test_predict_statistics_follow_the_spec_over_several_snapshots(api, printer):
+    start(api, printer)
+    ps = []
+    for color in [(255, 255, 255), (0, 0, 0), (255, 255, 255)]:
+        ps.append(predict(api, printer, make_image_bytes(color=color, image_format="PNG")).json()["result"]["p"])
+
+    stats = api.get(f"/api/v1/printers/{printer.id}/").json()["status"]["temporal_stats"]
+
+    assert ps == pytest.approx([0.7, 0.0, 0.7])
+    assert stats["rolling_mean_short"] == pytest.approx(1.4 / 3)
+    assert stats["prediction_num"] == 3
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_predict_accepts_jpeg_png_and_webp(api, printer, image_format):
+    start(api, printer)
+
+    response = predict(api, printer, make_image_bytes(image_format=image_format))
+
+    assert response.status_code == 200
+
+
+def test_predict_on_an_idle_printer_is_404_and_counts_nothing(api, printer):
+    response = predict(api, printer)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "The printer is not printing.", "code": "not_found"}
+    assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
+
+
+def test_predict_without_img_is_400(api, printer):
+    start(api, printer)
+
+    response = api.post(f"/api/v1/printers/{printer.id}/predict/", {}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "img: This field is required."
+    assert PrinterStats.objects.get(printer=printer).prediction_num == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"", "img: The image file is empty."),
+        (b"GIF89a not really", "img: The file is not a JPEG, PNG or WebP image."),
+        (b"just text", "img: The file is not a JPEG, PNG or WebP image."),
+    ],
+)
+def test_predict_with_an_undecodable_img_is_400_and_counts_nothing(api, printer, data, error):
+    start(api, printer)
+
+    response = predict(api, printer, data)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == error
+    assert PrinterStats.objects.get(printer=printer).prediction_num == 0
+
+
+def test_predict_with_two_images_is_400(api, printer):
+    start(api, printer)
+
+    response = api.post(
+        f"/api/v1/printers/{printer.id}/predict/", {"img": [snapshot(), snapshot()]}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "img: Send exactly one image."
+
+
+def test_predict_needs_multipart(api, printer):
+    start(api, printer)
+
+    response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": "abc"}, format="json")
+
+    assert response.status_code == 415
+    assert "error" in response.json()
+
+
+def test_users_do_not_see_each_others_statistics(api, printer):
+    other = PrinterFactory(owner=UserFactory())
+    start(api, printer)
+    predict(api, printer)
+
+    assert PrinterStats.objects.get(printer=other).prediction_num_lifetime == 0

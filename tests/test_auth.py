@@ -1,0 +1,248 @@
+"""Scopes per method (allow and deny), 401 versus 403, and the OAuth 2 flows we allow."""
+
+import base64
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+from rest_framework.test import APIClient
+
+from tests.conftest import snapshot
+from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
+
+pytestmark = pytest.mark.django_db
+
+# (method, path template, body, scope the call needs)
+ENDPOINTS = [
+    ("get", "/api/v1/printers/", None, "read"),
+    ("post", "/api/v1/printers/", {"name": "new"}, "write"),
+    ("get", "/api/v1/printers/{printer}/", None, "read"),
+    ("patch", "/api/v1/printers/{printer}/", {"name": "renamed"}, "write"),
+    ("delete", "/api/v1/printers/{printer}/", None, "write"),
+    ("post", "/api/v1/printers/{printer}/start_print/", {"filename": "a.gcode"}, "write"),
+    ("post", "/api/v1/printers/{printer}/predict/", "snapshot", "write"),
+    ("post", "/api/v1/printers/{printer}/finish_print/", {}, "write"),
+    ("get", "/api/v1/prints/", None, "read"),
+]
+ENDPOINT_IDS = [f"{method} {path}" for method, path, _, _ in ENDPOINTS]
+
+
+def call(client, method, path, body, printer):
+    url = path.format(printer=printer.id)
+    if body == "snapshot":
+        return client.post(url, {"img": snapshot()}, format="multipart")
+    return getattr(client, method)(url, body, format="json")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)
+def test_token_with_the_needed_scope_is_allowed(user, printer, make_client, method, path, body, scope):
+    response = call(make_client(user, scope=scope), method, path, body, printer)
+
+    assert response.status_code not in (401, 403), response.content
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)
+def test_token_without_the_needed_scope_is_403_and_changes_nothing(user, printer, make_client, method, path, body, scope):
+    other_scope = "write" if scope == "read" else "read"
+
+    response = call(make_client(user, scope=other_scope), method, path, body, printer)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": f"This token lacks the '{scope}' scope this request needs.",
+        "code": "permission_denied",
+    }
+    printer.refresh_from_db()
+    assert printer.current_print_id is None
+    assert printer.name != "renamed"
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)
+@pytest.mark.parametrize("credentials", [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz", "expired"])
+def test_missing_bad_or_expired_token_is_401_with_a_bearer_challenge(printer, method, path, body, scope, credentials):
+    client = APIClient()
+    if credentials == "expired":
+        token = AccessTokenFactory(user=printer.owner, expires=timezone.now() - timedelta(seconds=1))
+        credentials = f"Bearer {token.token}"
+    if credentials:
+        client.credentials(HTTP_AUTHORIZATION=credentials)
+
+    response = call(client, method, path, body, printer)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"]
+
+
+def test_client_credentials_token_without_a_user_cannot_touch_printers(printer):
+    token = AccessTokenFactory(user=None, scope="read write")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+
+    response = client.get("/api/v1/printers/")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "This token is not tied to a user; use the authorization-code flow."
+
+
+def test_revoked_token_is_refused_at_once(user, api):
+    assert api.get("/api/v1/printers/").status_code == 200
+
+    AccessToken.objects.get(user=user).revoke()
+
+    assert api.get("/api/v1/printers/").status_code == 401
+
+
+# --- OAuth 2 flows -------------------------------------------------------------------------------
+
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+def pkce_pair():
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorize(client, application, **extra):
+    """The owner allows the app on the consent form; returns the redirect's query parameters."""
+    params = {
+        "client_id": application.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "read write",
+        "state": "xyz",
+        "allow": "Authorize",
+        **extra,
+    }
+    response = client.post("/o/authorize/", params)
+    assert response.status_code == 302
+    location = urlparse(response["Location"])
+    return location, parse_qs(location.query)
+
+
+@pytest.fixture
+def owner_browser(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def application():
+    return ApplicationFactory(redirect_uris=REDIRECT_URI)
+
+
+def test_authorization_code_with_pkce_gives_a_working_token_and_rotating_refresh(owner_browser, application, user):
+    PrinterFactory(owner=user)
+    verifier, challenge = pkce_pair()
+    location, query = authorize(owner_browser, application, code_challenge=challenge, code_challenge_method="S256")
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
+    assert query["state"] == ["xyz"]
+
+    tokens = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "client_id": application.client_id,
+            "code_verifier": verifier,
+        },
+    ).json()
+    assert tokens["scope"] == "read write"
+    assert 0 < tokens["expires_in"] <= 10 * 3600
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert len(api.get("/api/v1/printers/").json()) == 1
+
+    refreshed = Client().post(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": application.client_id},
+    ).json()
+    assert refreshed["refresh_token"] != tokens["refresh_token"]
+    reused = Client().post(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": application.client_id},
+    )
+    assert reused.status_code == 400
+    assert reused.json()["error"] == "invalid_grant"
+
+
+def test_authorization_without_pkce_is_refused(owner_browser, application):
+    _, query = authorize(owner_browser, application)
+
+    assert "code" not in query
+    assert query["error"] == ["invalid_request"]
+
+
+def test_code_exchange_with_the_wrong_verifier_is_refused(owner_browser, application):
+    _, challenge = pkce_pair()
+    _, query = authorize(owner_browser, application, code_challenge=challenge, code_challenge_method="S256")
+
+    response = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "client_id": application.client_id,
+            "code_verifier": pkce_pair()[0],
+        },
+    )
+
+    assert response.status_code == 400
+    assert not AccessToken.objects.exists()
+
+
+def test_a_redirect_uri_that_is_not_registered_exactly_is_refused(owner_browser, application):
+    _, challenge = pkce_pair()
+
+    response = owner_browser.get(
+        "/o/authorize/",
+        {
+            "client_id": application.client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI + "/evil",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+
+    assert response.status_code == 400
+
+
+def test_implicit_grant_is_refused_even_for_an_app_registered_for_it(owner_browser):
+    application = ApplicationFactory(
+        redirect_uris=REDIRECT_URI, authorization_grant_type=Application.GRANT_IMPLICIT
+    )
+
+    location, query = authorize(owner_browser, application, response_type="token")
+
+    assert "access_token" not in location.fragment
+    assert not AccessToken.objects.exists()
+
+
+def test_password_grant_is_refused_even_for_an_app_registered_for_it(user):
+    user.set_password("correct horse battery staple")
+    user.save()
+    application = ApplicationFactory(authorization_grant_type=Application.GRANT_PASSWORD)
+
+    response = Client().post(
+        "/o/token/",
+        {
+            "grant_type": "password",
+            "username": user.username,
+            "password": "correct horse battery staple",
+            "client_id": application.client_id,
+        },
+    )
+
+    assert response.status_code in (400, 401)
+    assert not AccessToken.objects.exists()

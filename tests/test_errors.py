@@ -1,0 +1,95 @@
+"""Every error is JSON in the spec's shape: unknown URLs, wrong methods, model faults, our own bugs."""
+
+import logging
+
+import pytest
+
+from detection.models import PrinterStats
+from tests.conftest import snapshot
+from tests.onnx_models import write_failing_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope/", "/api/v2/printers/", "/api/v1/printers/1/explode/", "/nowhere"])
+def test_unknown_urls_are_json_404(api, path, settings):
+    settings.DEBUG = True  # even where Django would show its HTML debug page
+
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Not found.", "code": "not_found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("put", "/api/v1/printers/"), ("delete", "/api/v1/prints/"), ("get", "/api/v1/printers/{id}/predict/")],
+)
+def test_wrong_methods_are_json_405(api, printer, method, path):
+    response = getattr(api, method)(path.format(id=printer.id))
+
+    assert response.status_code == 405
+    assert response.json()["error"].startswith("Method")
+
+
+def test_malformed_json_is_400(api):
+    response = api.generic("POST", "/api/v1/printers/", "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+@pytest.fixture
+def printing(api, printer):
+    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
+    return printer
+
+
+def broken_model(kind, tmp_path):
+    if kind == "missing":
+        return tmp_path / "missing.onnx"
+    if kind == "corrupt":
+        path = tmp_path / "corrupt.onnx"
+        path.write_bytes(b"not an onnx model at all")
+        return path
+    return write_failing_model(tmp_path / "failing.onnx")
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "inference-error"])
+def test_model_faults_are_the_specs_503_with_nothing_counted_and_logged(
+    api, printing, detection_settings, tmp_path, caplog, kind
+):
+    detection_settings["MODEL_PATH"] = broken_model(kind, tmp_path)
+
+    with caplog.at_level(logging.ERROR):
+        response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot()}, format="multipart")
+
+    assert response.status_code == 503
+    assert response.json() == {"error": "Failed to perform failure detection.", "code": "model_unavailable"}
+    assert PrinterStats.objects.get(printer=printing).prediction_num == 0
+    assert "Failure detection failed" in caplog.text
+    # The rest of the API keeps working.
+    assert api.get(f"/api/v1/printers/{printing.id}/").status_code == 200
+
+
+def test_bad_image_is_still_400_while_the_model_is_down(api, printing, detection_settings, tmp_path):
+    detection_settings["MODEL_PATH"] = tmp_path / "missing.onnx"
+
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(b"junk")}, format="multipart")
+
+    assert response.status_code == 400
+
+
+def test_an_unexpected_error_is_a_json_500_that_is_logged(api, monkeypatch, caplog):
+    def explode(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("printers.selectors.printer_list", explode)
+
+    with caplog.at_level(logging.ERROR):
+        response = api.get("/api/v1/printers/")
+
+    assert response.status_code == 500
+    assert response.json() == {"error": "Internal server error.", "code": "server_error"}
+    assert "boom" in caplog.text
