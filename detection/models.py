@@ -11,9 +11,7 @@ class PrinterStats(models.Model):
     Field meanings are in ``detection.temporal.TemporalStats``.
     """
 
-    printer = models.OneToOneField(
-        "printers.Printer", on_delete=models.CASCADE, primary_key=True, related_name="stats"
-    )
+    printer = models.OneToOneField("printers.Printer", on_delete=models.CASCADE, primary_key=True, related_name="stats")
     ewm_mean = models.FloatField(default=0.0)
     rolling_mean_short = models.FloatField(default=0.0)
     rolling_mean_long = models.FloatField(default=0.0)

@@ -65,9 +65,7 @@ class Detector:
             self.input_size = FALLBACK_INPUT_SIZE
         output_names = [o.name for o in self._session.get_outputs()]
         if not {"boxes", "confs"} <= set(output_names):
-            raise ModelUnavailable(
-                f"The model {self.model_path} has outputs {output_names}, not 'boxes' and 'confs'."
-            )
+            raise ModelUnavailable(f"The model {self.model_path} has outputs {output_names}, not 'boxes' and 'confs'.")
 
     def preprocess(self, image: DecodedImage) -> np.ndarray:
         """Resize the whole image to the model input (no letterbox) as ``[1, 3, H, W]`` in [0, 1]."""
@@ -127,9 +125,7 @@ def get_detector() -> Detector:
     with _lock:
         detector = _detectors.get(key)
         if detector is None:
-            detector = Detector(
-                key[0], threads=key[1], conf_threshold=key[2], nms_iou=key[3]
-            )
+            detector = Detector(key[0], threads=key[1], conf_threshold=key[2], nms_iou=key[3])
             logger.info("Loaded detection model %s (input %sx%s)", key[0], *detector.input_size)
             _detectors[key] = detector
     return detector

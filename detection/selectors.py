@@ -10,8 +10,4 @@ def printer_stats_lock(*, printer_id: int) -> PrinterStats:
     the printer (read in the same query) cannot change its current print under them. Must be
     called inside ``transaction.atomic()``; raises ``PrinterStats.DoesNotExist`` if the printer is gone.
     """
-    return (
-        PrinterStats.objects.select_for_update(of=("self",))
-        .select_related("printer")
-        .get(printer_id=printer_id)
-    )
+    return PrinterStats.objects.select_for_update(of=("self",)).select_related("printer").get(printer_id=printer_id)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 
+from obico_api import health
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
 
@@ -11,6 +12,8 @@ register_converter(ObjectIdConverter, "id")
 urlpatterns = [
     path("api/v1/printers/", include("printers.urls")),
     path("api/v1/prints/", include("prints.urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("admin/", admin.site.urls),
     # Unknown paths answer JSON even with DEBUG on, where handler404 is not used; this also

@@ -114,9 +114,7 @@ class PrinterStartPrintApi(APIView):
 
 
 class FinishPrintInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(
-        choices=[("success", "success"), ("cancelled", "cancelled")], default="success"
-    )
+    status = serializers.ChoiceField(choices=[("success", "success"), ("cancelled", "cancelled")], default="success")
 
 
 # The spec's request word for a good ending, and the print status it becomes.

@@ -47,7 +47,9 @@ def test_token_with_the_needed_scope_is_allowed(user, printer, make_client, meth
 
 
 @pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)
-def test_token_without_the_needed_scope_is_403_and_changes_nothing(user, printer, make_client, method, path, body, scope):
+def test_token_without_the_needed_scope_is_403_and_changes_nothing(
+    user, printer, make_client, method, path, body, scope
+):
     other_scope = "write" if scope == "read" else "read"
 
     response = call(make_client(user, scope=other_scope), method, path, body, printer)
@@ -145,16 +147,20 @@ def test_authorization_code_with_pkce_gives_a_working_token_and_rotating_refresh
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     assert query["state"] == ["xyz"]
 
-    tokens = Client().post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": application.client_id,
-            "code_verifier": verifier,
-        },
-    ).json()
+    tokens = (
+        Client()
+        .post(
+            "/o/token/",
+            {
+                "grant_type": "authorization_code",
+                "code": query["code"][0],
+                "redirect_uri": REDIRECT_URI,
+                "client_id": application.client_id,
+                "code_verifier": verifier,
+            },
+        )
+        .json()
+    )
     assert tokens["scope"] == "read write"
     assert 0 < tokens["expires_in"] <= 10 * 3600
 
@@ -162,10 +168,18 @@ def test_authorization_code_with_pkce_gives_a_working_token_and_rotating_refresh
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
     assert len(api.get("/api/v1/printers/").json()) == 1
 
-    refreshed = Client().post(
-        "/o/token/",
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": application.client_id},
-    ).json()
+    refreshed = (
+        Client()
+        .post(
+            "/o/token/",
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+                "client_id": application.client_id,
+            },
+        )
+        .json()
+    )
     assert refreshed["refresh_token"] != tokens["refresh_token"]
     reused = Client().post(
         "/o/token/",
@@ -219,11 +233,9 @@ def test_a_redirect_uri_that_is_not_registered_exactly_is_refused(owner_browser,
 
 
 def test_implicit_grant_is_refused_even_for_an_app_registered_for_it(owner_browser):
-    application = ApplicationFactory(
-        redirect_uris=REDIRECT_URI, authorization_grant_type=Application.GRANT_IMPLICIT
-    )
+    application = ApplicationFactory(redirect_uris=REDIRECT_URI, authorization_grant_type=Application.GRANT_IMPLICIT)
 
-    location, query = authorize(owner_browser, application, response_type="token")
+    location, _ = authorize(owner_browser, application, response_type="token")
 
     assert "access_token" not in location.fragment
     assert not AccessToken.objects.exists()

@@ -93,3 +93,15 @@ def test_an_unexpected_error_is_a_json_500_that_is_logged(api, monkeypatch, capl
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error.", "code": "server_error"}
     assert "boom" in caplog.text
+
+
+def test_a_body_over_the_upload_limit_is_413_before_it_is_read(api, printing, settings):
+    settings.UPLOAD_MAX_BYTES = 1000
+
+    response = api.post(
+        f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(b"\xff" * 5000)}, format="multipart"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"error": "The request body is larger than the limit of 1000 bytes.", "code": "too_large"}
+    assert PrinterStats.objects.get(printer=printing).prediction_num == 0

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler, set_rollback
@@ -77,4 +77,3 @@ def _first_message(detail: Any, field: str | None = None) -> str:
     if isinstance(detail, list) and detail:
         return _first_message(detail[0], field)
     return f"{field}: {detail}" if field else str(detail)
-

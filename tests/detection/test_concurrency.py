@@ -29,7 +29,7 @@ def test_concurrent_predicts_on_one_printer_are_all_counted_exactly(api, printer
                 f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot(images[n % 2])}, format="multipart"
             )
             results.append((response.status_code, response.json()))
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+        except Exception as exc:
             errors.append(exc)
         finally:
             connection.close()

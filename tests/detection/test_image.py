@@ -67,6 +67,7 @@ def truncated_jpeg():
 
 def png_declaring(width, height):
     """A PNG whose header declares a size and holds almost no data."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -262,7 +262,9 @@ def test_start_print_resets_per_print_statistics_and_keeps_lifetime_ones(api, pr
 # --- finish_print -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "status"), [({}, "finished"), ({"status": "success"}, "finished"), ({"status": "cancelled"}, "cancelled")])
+@pytest.mark.parametrize(
+    ("body", "status"), [({}, "finished"), ({"status": "success"}, "finished"), ({"status": "cancelled"}, "cancelled")]
+)
 def test_finish_print_ends_the_print_with_its_outcome(api, printer, body, status):
     start(api, printer)
     predict(api, printer)

@@ -64,4 +64,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"ACCESS_TOKEN={token.token}")
         self.stdout.write(f"PRINTER_ID={printer.pk}")
-        self.stdout.write(f"# token for user '{user.username}', scopes '{DEMO_SCOPE}', expires {token.expires:%Y-%m-%d %H:%M} UTC")
+        self.stdout.write(
+            f"# token for user '{user.username}', scopes '{DEMO_SCOPE}', expires {token.expires:%Y-%m-%d %H:%M} UTC"
+        )

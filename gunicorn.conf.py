@@ -1,0 +1,18 @@
+"""gunicorn settings for the Docker image; every value can be overridden from the environment.
+
+Worker and thread counts come from bench/predict (see bench/README.md), not from habit.
+"""
+
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+# Each worker loads the model once, on its first predict, and keeps it.
+preload_app = False
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+accesslog = "-"
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))

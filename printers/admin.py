@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from detection.models import PrinterStats
+from printers.models import Printer
+
+
+class PrinterStatsInline(admin.StackedInline):
+    model = PrinterStats
+    can_delete = False
+    readonly_fields = [
+        "ewm_mean",
+        "rolling_mean_short",
+        "rolling_mean_long",
+        "prediction_num",
+        "prediction_num_lifetime",
+        "last_p",
+        "last_predicted_at",
+    ]
+
+
+@admin.register(Printer)
+class PrinterAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "owner", "current_print", "created_at"]
+    list_select_related = ["owner", "current_print"]
+    search_fields = ["name", "owner__username"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["current_print", "created_at", "updated_at"]
+    inlines = [PrinterStatsInline]
