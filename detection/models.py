@@ -3,6 +3,9 @@
 from django.db import models
 
 from detection.temporal import TemporalStats
+from detection.verdict import Verdict
+
+VERDICT_CHOICES = [(v.value, v.value) for v in Verdict]
 
 
 class PrinterStats(models.Model):
@@ -19,6 +22,8 @@ class PrinterStats(models.Model):
     prediction_num_lifetime = models.PositiveBigIntegerField(default=0)
     last_p = models.FloatField(null=True, blank=True)
     last_predicted_at = models.DateTimeField(null=True, blank=True)
+    # The verdict of the current print's latest prediction; blank before its first.
+    last_verdict = models.CharField(max_length=8, blank=True, default="", choices=VERDICT_CHOICES)
 
     class Meta:
         verbose_name_plural = "printer stats"
@@ -45,3 +50,26 @@ class PrinterStats(models.Model):
         self.prediction_num_lifetime = stats.prediction_num_lifetime
 
     STATS_FIELDS = ["ewm_mean", "rolling_mean_short", "rolling_mean_long", "prediction_num", "prediction_num_lifetime"]
+
+
+class Prediction(models.Model):
+    """One scored snapshot of a print: the history behind the admin chart and the timeline API."""
+
+    print = models.ForeignKey("prints.Print", on_delete=models.CASCADE, related_name="predictions")
+    created_at = models.DateTimeField(db_index=True)
+    p = models.FloatField()
+    ewm_mean = models.FloatField()
+    rolling_mean_short = models.FloatField()
+    rolling_mean_long = models.FloatField()
+    prediction_num = models.PositiveIntegerField()
+    prediction_num_lifetime = models.PositiveBigIntegerField()
+    verdict = models.CharField(max_length=8, choices=VERDICT_CHOICES)
+    # The spec's [[confidence, [xc, yc, w, h]], ...] in pixels of the snapshot.
+    detections = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["print_id", "prediction_num"]
+        indexes = [models.Index(fields=["print", "prediction_num"])]
+
+    def __str__(self) -> str:
+        return f"prediction {self.prediction_num} of print {self.print_id}"

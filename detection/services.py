@@ -5,28 +5,37 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from detection import temporal
 from detection.image import decode_image
-from detection.models import PrinterStats
+from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection, failure_score
 from detection.runner import ModelUnavailable, get_detector
 from detection.selectors import printer_stats_lock
+from detection.verdict import Verdict, VerdictRule, verdict_of
 from printers.models import Printer
+from webhooks.services import EVENT_PRINT_FAILURE, EVENT_PRINT_WARNING, webhook_event_enqueue
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PredictionResult:
-    """What one predict returns: the image score, the statistics after it, the detections."""
+    """What one predict returns: the image score, the statistics after it, the detections, the verdict."""
 
     p: float
     temporal_stats: temporal.TemporalStats
     detections: list[Detection]
+    verdict: Verdict
+
+
+def detections_as_lists(detections: list[Detection]) -> list:
+    """The spec's ``[confidence, [xc, yc, w, h]]`` pairs."""
+    return [[d.confidence, [d.xc, d.yc, d.w, d.h]] for d in detections]
 
 
 def predict(*, printer: Printer, image_bytes: bytes) -> PredictionResult:
@@ -51,12 +60,45 @@ def predict(*, printer: Printer, image_bytes: bytes) -> PredictionResult:
 
     with transaction.atomic():
         stats = printer_stats_lock(printer_id=printer.pk)
-        if stats.printer.current_print_id != print_id:
+        current_print = stats.printer.current_print
+        if current_print is None or current_print.pk != print_id:
             # The print ended (or another began) while the model ran: this snapshot is stale.
             raise Http404("The print this snapshot belongs to has ended.")
+        now = timezone.now()
         new_stats = temporal.add_prediction(stats.temporal_stats(), p)
+        verdict = verdict_of(new_stats, sensitivity=stats.printer.sensitivity, rule=VerdictRule(**settings.VERDICT))
         stats.set_temporal_stats(new_stats)
-        stats.last_p = p
-        stats.last_predicted_at = timezone.now()
-        stats.save(update_fields=[*PrinterStats.STATS_FIELDS, "last_p", "last_predicted_at"])
-    return PredictionResult(p=p, temporal_stats=new_stats, detections=detections)
+        stats.last_p, stats.last_predicted_at, stats.last_verdict = p, now, verdict
+        stats.save(update_fields=[*PrinterStats.STATS_FIELDS, "last_p", "last_predicted_at", "last_verdict"])
+        prediction = Prediction.objects.create(
+            print=current_print,
+            created_at=now,
+            p=p,
+            verdict=verdict,
+            detections=detections_as_lists(detections),
+            **{field: getattr(new_stats, field) for field in PrinterStats.STATS_FIELDS},
+        )
+        _record_escalation(current_print, verdict, prediction)
+    return PredictionResult(p=p, temporal_stats=new_stats, detections=detections, verdict=verdict)
+
+
+def _record_escalation(current_print, verdict: Verdict, prediction: Prediction) -> None:
+    """Stamp the first time a print reaches warning and failure, and tell its app once each."""
+    reached = []
+    if verdict in (Verdict.WARNING, Verdict.FAILURE) and current_print.warning_at is None:
+        current_print.warning_at = prediction.created_at
+        reached.append(("warning_at", EVENT_PRINT_WARNING))
+    if verdict is Verdict.FAILURE and current_print.failure_at is None:
+        current_print.failure_at = prediction.created_at
+        reached.append(("failure_at", EVENT_PRINT_FAILURE))
+    if not reached:
+        return
+    current_print.save(update_fields=[field for field, _ in reached])
+    summary = {
+        "p": prediction.p,
+        "verdict": prediction.verdict,
+        "created_at": prediction.created_at.isoformat(),
+        "temporal_stats": {field: getattr(prediction, field) for field in PrinterStats.STATS_FIELDS},
+    }
+    for _, event in reached:
+        webhook_event_enqueue(event=event, print_=current_print, prediction=summary)

@@ -31,14 +31,18 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "printers",
     "prints",
     "detection",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "obico_api.logging.RequestIdMiddleware",
     "obico_api.api.middleware.RequestSizeLimitMiddleware",
     # Serves the admin's static files from gunicorn, with no separate web server to configure.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -123,7 +127,28 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "obico_api.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Print-failure detection API",
+    "DESCRIPTION": (
+        "Obico-compatible printer management and AI failure detection for OAuth apps. "
+        'Every error body is {"error": "sentence", "code": "..."}.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from the drf-spectacular-sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "OAUTH2_FLOWS": ["authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    "OAUTH2_REFRESH_URL": "/o/token/",
+    "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PrintStatusEnum": "prints.models.Print.Status"},
 }
 
 # --- OAuth 2 (django-oauth-toolkit) -----------------------------------------------------------
@@ -144,6 +169,9 @@ OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "obico_api.oauth.CodeFlowOnlyValidator",
 }
 
+# Named explicitly because our models point at the (swappable) OAuth application model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
 # --- Detection ----------------------------------------------------------------------------------
 DETECTION = {
     # The shipped model (see models/README.md); Obico's published ONNX file drops in here too.
@@ -155,12 +183,49 @@ DETECTION = {
     "NMS_IOU": env.float("DETECTION_NMS_IOU", default=0.45),
 }
 
+# Obico's verdict rule (server/backend/lib/prediction.py): see detection/verdict.py.
+VERDICT = {
+    "init_safe_prediction_num": 30,  # INIT_SAFE_FRAME_NUM
+    "threshold_low": 0.38,  # THRESHOLD_LOW
+    "threshold_high": 0.78,  # THRESHOLD_HIGH
+    "rolling_mean_short_multiple": 3.8,  # ROLLING_MEAN_SHORT_MULTIPLE
+    "warning_escalation": 1.0,  # is_failing(..., escalating_factor=1)
+    "failure_escalation": 1.75,  # ESCALATING_FACTOR
+}
+
+# Every prediction is kept this long for the timeline API and the admin chart.
+PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=30)
+
+# --- Webhooks -----------------------------------------------------------------------------------
+WEBHOOKS = {
+    "TIMEOUT_SECONDS": env.float("WEBHOOK_TIMEOUT_SECONDS", default=10),
+    # 12 attempts, doubling from 10 s to at most an hour apart: about 4.5 hours of retries.
+    "MAX_ATTEMPTS": env.int("WEBHOOK_MAX_ATTEMPTS", default=12),
+    "RETRY_BASE_SECONDS": 10,
+    "RETRY_CAP_SECONDS": 3600,
+    "LEASE_SECONDS": 60,
+    # Receivers on loopback or private networks only in development (server-side request forgery).
+    "ALLOW_PRIVATE_NETWORKS": env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG),
+}
+
 # --- Logging ------------------------------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object a line (python-json-logger), each with the request id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "obico_api.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 

@@ -2,16 +2,21 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from obico_api import health
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
+from webhooks.api import WebhookApi
 
 register_converter(ObjectIdConverter, "id")
 
 urlpatterns = [
     path("api/v1/printers/", include("printers.urls")),
     path("api/v1/prints/", include("prints.urls")),
+    path("api/v1/webhook/", WebhookApi.as_view(), name="webhook"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

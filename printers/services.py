@@ -9,19 +9,22 @@ from printers.models import Printer
 
 
 @transaction.atomic
-def printer_create(*, owner, name: str) -> Printer:
+def printer_create(*, owner, name: str, sensitivity: float = 1.0) -> Printer:
     """Create a printer with its (zeroed) statistics row."""
-    printer = Printer.objects.create(owner=owner, name=name)
+    printer = Printer.objects.create(owner=owner, name=name, sensitivity=sensitivity)
     PrinterStats.objects.create(printer=printer)
     return printer
 
 
-def printer_update(*, printer: Printer, name: str | None = None) -> Printer:
+def printer_update(*, printer: Printer, name: str | None = None, sensitivity: float | None = None) -> Printer:
     """Change the printer's settings; only the given fields are written."""
     fields = []
     if name is not None:
         printer.name = name
         fields.append("name")
+    if sensitivity is not None:
+        printer.sensitivity = sensitivity
+        fields.append("sensitivity")
     if fields:
         printer.save(update_fields=[*fields, "updated_at"])
     return printer

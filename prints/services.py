@@ -10,23 +10,29 @@ from detection.models import PrinterStats
 from detection.selectors import printer_stats_lock
 from printers.models import Printer
 from prints.models import Print
+from webhooks.services import EVENT_PRINT_FINISHED, EVENT_PRINT_STARTED, webhook_event_enqueue
 
 
 @transaction.atomic
-def print_start(*, printer: Printer, filename: str) -> Printer:
+def print_start(*, printer: Printer, filename: str, application=None) -> Printer:
     """Start a print on an idle printer and reset the per-print statistics.
 
     A printer that is already printing is refused, never silently restarted (the spec's 400).
+    ``application`` is the OAuth app starting it: the print's webhooks go to that app.
     """
     stats = printer_stats_lock(printer_id=printer.pk)
     printer = stats.printer
     if printer.current_print_id is not None:
         raise ValidationError("The printer is already printing; finish that print first.", code="already_printing")
-    new_print = Print.objects.create(printer=printer, filename=filename, started_at=timezone.now())
+    new_print = Print.objects.create(
+        printer=printer, filename=filename, started_at=timezone.now(), application=application
+    )
     printer.current_print = new_print
     printer.save(update_fields=["current_print", "updated_at"])
     stats.set_temporal_stats(temporal.start_print(stats.temporal_stats()))
-    stats.save(update_fields=PrinterStats.STATS_FIELDS)
+    stats.last_verdict = ""
+    stats.save(update_fields=[*PrinterStats.STATS_FIELDS, "last_verdict"])
+    webhook_event_enqueue(event=EVENT_PRINT_STARTED, print_=new_print)
     return printer
 
 
@@ -35,11 +41,14 @@ def print_finish(*, printer: Printer, status: str) -> Printer:
     """End the printer's current print as ``finished`` or ``cancelled``, keeping its count."""
     stats = printer_stats_lock(printer_id=printer.pk)
     printer = stats.printer
-    if printer.current_print_id is None:
+    ending = printer.current_print
+    if ending is None:
         raise Http404("The printer is not printing.")
-    Print.objects.filter(pk=printer.current_print_id).update(
-        status=status, ended_at=timezone.now(), prediction_num=stats.prediction_num
-    )
+    ending.status = status
+    ending.ended_at = timezone.now()
+    ending.prediction_num = stats.prediction_num
+    ending.save(update_fields=["status", "ended_at", "prediction_num"])
     printer.current_print = None
     printer.save(update_fields=["current_print", "updated_at"])
+    webhook_event_enqueue(event=EVENT_PRINT_FINISHED, print_=ending)
     return printer

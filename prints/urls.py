@@ -5,4 +5,5 @@ from prints import api
 urlpatterns = [
     path("", api.PrintListApi.as_view(), name="print-list"),
     path("<id:print_id>/", api.PrintDetailApi.as_view(), name="print-detail"),
+    path("<id:print_id>/predictions/", api.PrintPredictionListApi.as_view(), name="print-predictions"),
 ]

@@ -36,7 +36,7 @@ def test_spec_example_runs_against_a_live_server_with_the_demo_token(live_server
     started, detected, finished = completed.stdout.splitlines()
     assert started.startswith("Started print: {'succeeded': True, 'printer': {")
     result = ast.literal_eval(detected.removeprefix("Detection result: "))
-    assert set(result) == {"p", "temporal_stats", "detections"}
+    assert set(result) == {"p", "temporal_stats", "detections", "verdict"}
     assert result["temporal_stats"]["prediction_num"] == 1
     assert finished.startswith("Finished print: {'succeeded': True, 'printer': {")
     assert "'current_print': None" in finished

@@ -22,3 +22,26 @@ class UserTokenHasReadWriteScope(TokenHasReadWriteScope):
             self.message = f"This token lacks the '{needed}' scope this request needs."
             return False
         return True
+
+
+class AppTokenHasReadWriteScope(TokenHasReadWriteScope):
+    """A confidential application's own token (client-credentials grant, no user), read/write by method.
+
+    Used for settings that belong to the app rather than to one of its users, such as its
+    webhook: a user's token, which may live on that user's device, cannot redirect every
+    user's events.
+    """
+
+    message = "This endpoint needs the application's own client-credentials token."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if token is None or request.user is not None:
+            return False
+        if token.application.client_type != token.application.CLIENT_CONFIDENTIAL:
+            return False
+        if not super().has_permission(request, view):
+            needed = oauth2_settings.READ_SCOPE if request.method in SAFE_METHODS else oauth2_settings.WRITE_SCOPE
+            self.message = f"This token lacks the '{needed}' scope this request needs."
+            return False
+        return True

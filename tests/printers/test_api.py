@@ -32,6 +32,7 @@ def expected_printer(printer):
     return {
         "id": printer.id,
         "name": printer.name,
+        "sensitivity": printer.sensitivity,
         "created_at": iso(printer.created_at),
         "updated_at": iso(printer.updated_at),
         "current_print": current
@@ -40,6 +41,7 @@ def expected_printer(printer):
             "printing": current is not None,
             "last_prediction": stats.last_predicted_at
             and {"p": stats.last_p, "predicted_at": iso(stats.last_predicted_at)},
+            "verdict": (stats.last_verdict or None) if current else None,
             "temporal_stats": {
                 "ewm_mean": stats.ewm_mean,
                 "rolling_mean_short": stats.rolling_mean_short,
@@ -78,7 +80,12 @@ def test_create_printer_returns_201_with_zeroed_statistics(api, user):
     assert response.status_code == 201
     printer = Printer.objects.get(owner=user)
     assert response.json() == expected_printer(printer)
-    assert response.json()["status"] == {"printing": False, "last_prediction": None, "temporal_stats": ZERO_STATS}
+    assert response.json()["status"] == {
+        "printing": False,
+        "last_prediction": None,
+        "verdict": None,
+        "temporal_stats": ZERO_STATS,
+    }
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 256}, {"name": None}, {"name": ["a", "list"]}])
@@ -308,7 +315,8 @@ def test_predict_returns_the_spec_result_and_counts_the_prediction(api, printer)
 
     assert response.status_code == 200
     result = response.json()["result"]
-    assert set(result) == {"p", "temporal_stats", "detections"}
+    assert set(result) == {"p", "temporal_stats", "detections", "verdict"}
+    assert result["verdict"] == "ok"  # no verdict but ok before 30 predictions
     assert result["p"] == pytest.approx(0.7)
     assert result["detections"] == [
         [pytest.approx(0.5), pytest.approx([128.0, 192.0, 128.0, 192.0])],

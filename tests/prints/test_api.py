@@ -28,6 +28,8 @@ def expected_print(print_, prediction_num):
         "started_at": DateTimeField().to_representation(print_.started_at),
         "ended_at": print_.ended_at and DateTimeField().to_representation(print_.ended_at),
         "prediction_num": prediction_num,
+        "warning_at": None,
+        "failure_at": None,
     }
 
 

@@ -1,0 +1,51 @@
+"""The server's verdict on a print from its temporal statistics: pure math, no Django.
+
+Obico's rule (server/backend/lib/prediction.py, ``is_failing``), applied twice: a print is
+``failure`` when it fails with the failure escalation, ``warning`` when it fails without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from detection.temporal import TemporalStats
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    FAILURE = "failure"
+
+
+@dataclass(frozen=True)
+class VerdictRule:
+    """Obico's constants; the service reads them from ``settings.VERDICT``."""
+
+    init_safe_prediction_num: int = 30  # INIT_SAFE_FRAME_NUM: no alarm in a print's first 30 snapshots
+    threshold_low: float = 0.38  # THRESHOLD_LOW
+    threshold_high: float = 0.78  # THRESHOLD_HIGH
+    rolling_mean_short_multiple: float = 3.8  # ROLLING_MEAN_SHORT_MULTIPLE
+    warning_escalation: float = 1.0
+    failure_escalation: float = 1.75  # ESCALATING_FACTOR
+
+
+def is_failing(stats: TemporalStats, *, sensitivity: float, escalation: float, rule: VerdictRule) -> bool:
+    """Obico's ``is_failing``: the smoothed score rose well above the printer's long-term level."""
+    if stats.prediction_num < rule.init_safe_prediction_num:
+        return False
+    adjusted = (stats.ewm_mean - stats.rolling_mean_long) * sensitivity / escalation
+    if adjusted < rule.threshold_low:
+        return False
+    if adjusted > rule.threshold_high:
+        return True
+    return adjusted > (stats.rolling_mean_short - stats.rolling_mean_long) * rule.rolling_mean_short_multiple
+
+
+def verdict_of(stats: TemporalStats, *, sensitivity: float, rule: VerdictRule) -> Verdict:
+    """``ok``, ``warning`` or ``failure`` for the statistics after a prediction."""
+    if is_failing(stats, sensitivity=sensitivity, escalation=rule.failure_escalation, rule=rule):
+        return Verdict.FAILURE
+    if is_failing(stats, sensitivity=sensitivity, escalation=rule.warning_escalation, rule=rule):
+        return Verdict.WARNING
+    return Verdict.OK

@@ -1,0 +1,62 @@
+"""The application's own webhook: ``GET``, ``PUT`` and ``DELETE /api/v1/webhook/``."""
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from obico_api.api.permissions import AppTokenHasReadWriteScope
+from obico_api.api.schema import error_responses
+from webhooks import services
+from webhooks.models import Webhook
+
+
+class WebhookOutputSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class WebhookWithSecretSerializer(WebhookOutputSerializer):
+    secret = serializers.CharField(help_text="Signs every delivery; shown only when set.")
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    secret = serializers.CharField(min_length=16, max_length=128, required=False, help_text="Generated when omitted.")
+
+    def validate_url(self, url: str) -> str:
+        if not url.startswith("https://") and not settings.WEBHOOKS["ALLOW_PRIVATE_NETWORKS"]:
+            raise serializers.ValidationError("The URL must use https.")
+        return url
+
+
+class WebhookApi(APIView):
+    permission_classes = [AppTokenHasReadWriteScope]
+
+    @extend_schema(operation_id="webhook_retrieve", responses={200: WebhookOutputSerializer, **error_responses(404)})
+    def get(self, request):
+        webhook = Webhook.objects.filter(application=request.auth.application).first()
+        if webhook is None:
+            raise Http404("This application has no webhook.")
+        return Response(WebhookOutputSerializer(webhook).data)
+
+    @extend_schema(
+        operation_id="webhook_set",
+        request=WebhookInputSerializer,
+        responses={200: WebhookWithSecretSerializer, **error_responses(400)},
+    )
+    def put(self, request):
+        data = WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        webhook = services.webhook_set(application=request.auth.application, **data.validated_data)
+        return Response(WebhookWithSecretSerializer(webhook).data)
+
+    @extend_schema(operation_id="webhook_delete", responses={204: None, **error_responses(404)})
+    def delete(self, request):
+        if not services.webhook_delete(application=request.auth.application):
+            raise Http404("This application has no webhook.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

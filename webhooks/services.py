@@ -1,0 +1,166 @@
+"""Webhook registration, the event outbox, and delivery with retries."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from prints.models import Print
+from webhooks.models import Webhook, WebhookDelivery
+from webhooks.signing import retry_delay, sign
+
+logger = logging.getLogger(__name__)
+
+EVENT_PRINT_STARTED = "print.started"
+EVENT_PRINT_FINISHED = "print.finished"
+EVENT_PRINT_WARNING = "print.warning"
+EVENT_PRINT_FAILURE = "print.failure"
+
+
+def webhook_set(*, application, url: str, secret: str | None = None) -> Webhook:
+    """Register or replace the application's webhook; a new secret is generated unless given."""
+    webhook, _ = Webhook.objects.update_or_create(
+        application=application,
+        defaults={"url": url, "secret": secret or secrets.token_urlsafe(32), "is_active": True},
+    )
+    return webhook
+
+
+def webhook_delete(*, application) -> bool:
+    """Remove the application's webhook and its pending deliveries; False if it had none."""
+    deleted, _ = Webhook.objects.filter(application=application).delete()
+    return deleted > 0
+
+
+def webhook_event_enqueue(*, event: str, print_: Print, prediction: dict | None = None) -> WebhookDelivery | None:
+    """Queue an event about a print for the application that started it, if it has a webhook.
+
+    Call inside the transaction that makes the change, so the event is stored if and only if the
+    change is.
+    """
+    if print_.application_id is None:
+        return None
+    webhook = Webhook.objects.filter(application_id=print_.application_id, is_active=True).first()
+    if webhook is None:
+        return None
+    now = timezone.now()
+    data = {"printer_id": print_.printer_id, "print": _print_data(print_)}
+    if prediction is not None:
+        data["prediction"] = prediction
+    payload = {"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data}
+    return WebhookDelivery.objects.create(webhook=webhook, event=event, payload=payload, next_attempt_at=now)
+
+
+def _print_data(print_: Print) -> dict:
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "id": print_.pk,
+        "filename": print_.filename,
+        "status": print_.status,
+        "started_at": iso(print_.started_at),
+        "ended_at": iso(print_.ended_at),
+        "warning_at": iso(print_.warning_at),
+        "failure_at": iso(print_.failure_at),
+    }
+
+
+def webhook_deliveries_claim(*, limit: int) -> list[WebhookDelivery]:
+    """Take up to ``limit`` due deliveries for this worker by leasing them.
+
+    The lease (``LEASE_SECONDS``) is how long other workers leave them alone; a worker that dies
+    holding one only delays it.
+    """
+    config = settings.WEBHOOKS
+    now = timezone.now()
+    with transaction.atomic():
+        due = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .select_related("webhook")
+            .order_by("next_attempt_at")[:limit]
+        )
+        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+            next_attempt_at=now + timedelta(seconds=config["LEASE_SECONDS"])
+        )
+    return due
+
+
+def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
+    """POST one signed delivery and record the outcome; True when the receiver took it (2xx)."""
+    config = settings.WEBHOOKS
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    timestamp = int(timezone.now().timestamp())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "obico-api-webhooks/1",
+        "X-Webhook-Id": delivery.payload["id"],
+        "X-Webhook-Event": delivery.event,
+        "X-Webhook-Timestamp": str(timestamp),
+        "X-Webhook-Signature": sign(secret=delivery.webhook.secret, timestamp=timestamp, body=body),
+    }
+    status_code, error = None, ""
+    try:
+        _check_destination(delivery.webhook.url, allow_private=config["ALLOW_PRIVATE_NETWORKS"])
+        response = requests.post(
+            delivery.webhook.url, data=body, headers=headers, timeout=config["TIMEOUT_SECONDS"], allow_redirects=False
+        )
+        status_code = response.status_code
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except (requests.RequestException, ValueError, OSError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+
+    delivery.attempts += 1
+    delivery.last_status_code = status_code
+    delivery.last_error = error[:2000]
+    now = timezone.now()
+    if not error:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = now
+    elif delivery.attempts >= config["MAX_ATTEMPTS"]:
+        delivery.status = WebhookDelivery.Status.FAILED
+        logger.warning(
+            "Webhook delivery %s failed for good after %s attempts: %s", delivery.pk, delivery.attempts, error
+        )
+    else:
+        delay = retry_delay(delivery.attempts, base=config["RETRY_BASE_SECONDS"], cap=config["RETRY_CAP_SECONDS"])
+        delivery.next_attempt_at = now + timedelta(seconds=delay)
+        logger.info("Webhook delivery %s failed (%s); retrying in %ss", delivery.pk, error, delay)
+    delivery.save(
+        update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+    )
+    return not error
+
+
+def webhook_deliver_due(*, limit: int = 20) -> int:
+    """Deliver what is due now; returns how many deliveries were attempted."""
+    claimed = webhook_deliveries_claim(limit=limit)
+    for delivery in claimed:
+        webhook_delivery_attempt(delivery=delivery)
+    return len(claimed)
+
+
+def _check_destination(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs that resolve to this machine's or a private network (server-side request forgery)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url}")
+    if allow_private:
+        return
+    for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP):
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise ValueError(f"{parts.hostname} resolves to a non-public address ({address})")
