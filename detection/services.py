@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -102,3 +103,13 @@ def _record_escalation(current_print, verdict: Verdict, prediction: Prediction) 
     }
     for _, event in reached:
         webhook_event_enqueue(event=event, print_=current_print, prediction=summary)
+
+
+def prediction_prune(*, now=None) -> int:
+    """Delete predictions older than the retention setting; returns how many were deleted.
+
+    Only the timeline goes: each print keeps its count and its warning and failure times.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PREDICTION_RETENTION_DAYS)
+    deleted, _ = Prediction.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -15,12 +15,13 @@ class PrinterStatsInline(admin.StackedInline):
         "prediction_num_lifetime",
         "last_p",
         "last_predicted_at",
+        "last_verdict",
     ]
 
 
 @admin.register(Printer)
 class PrinterAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "owner", "current_print", "created_at"]
+    list_display = ["id", "name", "owner", "current_print", "sensitivity", "created_at"]
     list_select_related = ["owner", "current_print"]
     search_fields = ["name", "owner__username"]
     raw_id_fields = ["owner"]
