@@ -88,6 +88,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The rate-limit counters: per process by default; CACHE_URL=redis://... shares them between workers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -128,6 +131,13 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "obico_api.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["obico_api.api.throttling.TokenRateThrottle"],
+    # Per access token. A webcam sends a snapshot every few seconds; 10 a second per token leaves an
+    # app room for dozens of printers of one owner while capping what one token can cost us.
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.str("THROTTLE_RATE_API", default="1200/min"),
+        "predict": env.str("THROTTLE_RATE_PREDICT", default="600/min"),
+    },
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -170,6 +180,18 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "OAUTH2_VALIDATOR_CLASS": "obico_api.oauth.CodeFlowOnlyValidator",
+    # RFC 9700 (OAuth 2.0 Security BCP), each gate django-oauth-toolkit offers: no implicit or
+    # password grant, S256 PKCE only, tokens never in query strings, `iss` in authorization
+    # responses, tokens stored hashed (a database leak leaks no usable token).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Plain-http redirect URIs only for local development.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
 }
 
 # Named explicitly because our models point at the (swappable) OAuth application model.

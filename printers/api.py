@@ -13,7 +13,9 @@ from detection.image import InvalidImage
 from detection.runner import ModelUnavailable
 from detection.verdict import Verdict
 from obico_api.api.exceptions import ServiceUnavailable
+from obico_api.api.fields import PlainTextField
 from obico_api.api.schema import error_responses
+from obico_api.api.throttling import PredictRateThrottle, TokenRateThrottle
 from printers import selectors, services
 from printers.models import SENSITIVITY_MAX, SENSITIVITY_MIN
 from prints import services as print_services
@@ -74,12 +76,12 @@ class PrinterOutputSerializer(serializers.Serializer):
 
 
 class PrinterCreateInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
+    name = PlainTextField(max_length=255)
     sensitivity = serializers.FloatField(min_value=SENSITIVITY_MIN, max_value=SENSITIVITY_MAX, required=False)
 
 
 class PrinterUpdateInputSerializer(PrinterCreateInputSerializer):
-    name = serializers.CharField(max_length=255, required=False)
+    name = PlainTextField(max_length=255, required=False)
 
 
 class SucceededSerializer(serializers.Serializer):
@@ -140,7 +142,7 @@ class PrinterDetailApi(APIView):
 
 
 class StartPrintInputSerializer(serializers.Serializer):
-    filename = serializers.CharField(max_length=255, help_text="The name of the file being printed.")
+    filename = PlainTextField(max_length=255, help_text="The name of the file being printed.")
 
 
 class PrinterStartPrintApi(APIView):
@@ -206,6 +208,7 @@ class PredictionResultSerializer(serializers.Serializer):
 
 class PrinterPredictApi(APIView):
     parser_classes = [MultiPartParser]
+    throttle_classes = [TokenRateThrottle, PredictRateThrottle]
 
     @extend_schema(
         operation_id="printers_predict",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -34,6 +35,12 @@ def detection_settings(settings, tiny_model_path):
     return settings.DETECTION
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
@@ -46,7 +53,7 @@ def make_client():
     def make(user, scope: str = "read write") -> APIClient:
         token = AccessTokenFactory(user=user, scope=scope)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
         return client
 
     return make

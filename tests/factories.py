@@ -6,7 +6,7 @@ from datetime import timedelta
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, set_token_value
 
 from detection.models import PrinterStats
 from printers.models import Printer
@@ -31,14 +31,24 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
 
 class AccessTokenFactory(factory.django.DjangoModelFactory):
+    """An access token stored as the service stores them (hashed); ``raw_token`` is the bearer value."""
+
     class Meta:
         model = AccessToken
 
     user = factory.SubFactory(UserFactory)
     application = factory.SubFactory(ApplicationFactory)
-    token = factory.LazyFunction(lambda: secrets.token_urlsafe(24))
     scope = "read write"
     expires = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        raw_token = secrets.token_urlsafe(24)
+        token = model_class(*args, **kwargs)
+        set_token_value(token, raw_token)
+        token.save()
+        token.raw_token = raw_token
+        return token
 
 
 class PrinterFactory(factory.django.DjangoModelFactory):

@@ -70,7 +70,7 @@ def test_missing_bad_or_expired_token_is_401_with_a_bearer_challenge(printer, me
     client = APIClient()
     if credentials == "expired":
         token = AccessTokenFactory(user=printer.owner, expires=timezone.now() - timedelta(seconds=1))
-        credentials = f"Bearer {token.token}"
+        credentials = f"Bearer {token.raw_token}"
     if credentials:
         client.credentials(HTTP_AUTHORIZATION=credentials)
 
@@ -84,7 +84,7 @@ def test_missing_bad_or_expired_token_is_401_with_a_bearer_challenge(printer, me
 def test_client_credentials_token_without_a_user_cannot_touch_printers(printer):
     token = AccessTokenFactory(user=None, scope="read write")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
 
     response = client.get("/api/v1/printers/")
 

@@ -13,7 +13,7 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     schema = yaml.safe_load(path.read_text())
     predict = schema["paths"]["/api/v1/printers/{printer_id}/predict/"]["post"]
     assert predict["security"] == [{"oauth2": ["write"]}]
-    assert set(predict["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "503"}
+    assert set(predict["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "429", "503"}
     assert schema["paths"]["/api/v1/printers/"]["get"]["security"] == [{"oauth2": ["read"]}]
     flows = schema["components"]["securitySchemes"]["oauth2"]["flows"]
     assert set(flows) == {"authorizationCode"}

@@ -30,10 +30,10 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*statuses: int, **descriptions: str) -> dict[int, OpenApiResponse]:
     """``{status: OpenApiResponse(ErrorSerializer)}`` for ``extend_schema(responses=...)``.
 
-    Every authenticated call can answer 401 and 403, so they are always included.
+    Every authenticated, rate-limited call can answer 401, 403 and 429, so they are always included.
     """
     overrides = {int(key.removeprefix("s")): text for key, text in descriptions.items()}
     return {
         status: OpenApiResponse(ErrorSerializer, description=overrides.get(status, ERROR_DESCRIPTIONS[status]))
-        for status in sorted({401, 403, *statuses})
+        for status in sorted({401, 403, 429, *statuses})
     }

@@ -71,7 +71,7 @@ def app_api(app_with_webhook, user):
     application, _ = app_with_webhook
     token = AccessTokenFactory(user=user, application=application)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
     return client
 
 
@@ -111,7 +111,7 @@ def test_retry_delay_doubles_up_to_the_cap(attempts, delay):
 def app_client(application, scope="read write", user=None):
     token = AccessTokenFactory(user=user, application=application, scope=scope)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
     return client
 
 

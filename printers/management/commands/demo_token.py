@@ -1,6 +1,7 @@
-"""Create (or reuse) a demo user, OAuth application, access token and printer.
+"""Create (or reuse) a demo user, OAuth application and printer, and issue a fresh access token.
 
-So a newcomer can call the API within a minute: ``python manage.py demo_token``.
+So a newcomer can call the API within a minute: ``python manage.py demo_token``. Tokens are stored
+hashed, so an earlier token cannot be shown again; each run issues a new one.
 """
 
 import secrets
@@ -9,7 +10,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.models import AccessToken, Application, set_token_value
 from oauth2_provider.settings import oauth2_settings
 
 from printers.models import Printer
@@ -21,7 +22,7 @@ DEMO_SCOPE = "read write"
 
 
 class Command(BaseCommand):
-    help = "Create or reuse a demo user, OAuth app, 'read write' access token and printer; print them."
+    help = "Create or reuse a demo user, OAuth app and printer; issue a 'read write' access token; print them."
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Print only the token and the printer id.")
@@ -40,29 +41,22 @@ class Command(BaseCommand):
                 "redirect_uris": "http://127.0.0.1:8000/callback",
             },
         )
-        # Reuse a token that still has at least an hour to live; otherwise issue a fresh one.
-        token = (
-            AccessToken.objects.filter(
-                user=user, application=application, scope=DEMO_SCOPE, expires__gt=timezone.now() + timedelta(hours=1)
-            )
-            .order_by("-expires")
-            .first()
+        raw_token = secrets.token_urlsafe(32)
+        token = AccessToken(
+            user=user,
+            application=application,
+            scope=DEMO_SCOPE,
+            expires=timezone.now() + timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS),
         )
-        if token is None:
-            token = AccessToken.objects.create(
-                user=user,
-                application=application,
-                scope=DEMO_SCOPE,
-                token=secrets.token_urlsafe(32),
-                expires=timezone.now() + timedelta(seconds=oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS),
-            )
+        set_token_value(token, raw_token)
+        token.save()
         printer = Printer.objects.filter(owner=user).order_by("id").first() or printer_create(
             owner=user, name="Demo printer"
         )
         if quiet:
-            self.stdout.write(f"{token.token} {printer.pk}")
+            self.stdout.write(f"{raw_token} {printer.pk}")
             return
-        self.stdout.write(f"ACCESS_TOKEN={token.token}")
+        self.stdout.write(f"ACCESS_TOKEN={raw_token}")
         self.stdout.write(f"PRINTER_ID={printer.pk}")
         self.stdout.write(
             f"# token for user '{user.username}', scopes '{DEMO_SCOPE}', expires {token.expires:%Y-%m-%d %H:%M} UTC"
