@@ -45,7 +45,8 @@ class PrintListApi(APIView):
     pagination_class = StandardPagination  # tells drf-spectacular about the envelope and page parameters
 
     @extend_schema(
-        operation_id="prints_list", responses={200: PrintOutputSerializer(many=True), **error_responses(404)}
+        operation_id="prints_list",
+        responses={200: PrintOutputSerializer(many=True), **error_responses(400, 404, s404="No such page.")},
     )
     def get(self, request):
         return paginated_response(
@@ -67,7 +68,7 @@ class PrintPredictionListApi(APIView):
 
     @extend_schema(
         operation_id="prints_predictions_list",
-        responses={200: PredictionOutputSerializer(many=True), **error_responses(404)},
+        responses={200: PredictionOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, print_id: int):
         print_ = selectors.print_get(user=request.user, print_id=print_id)

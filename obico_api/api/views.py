@@ -3,12 +3,14 @@
 import logging
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from obico_api.api.exceptions import error_body
 
 logger = logging.getLogger(__name__)
 
 
+@csrf_exempt  # an unknown URL is a 404 whatever the method, not a CSRF 403
 def not_found(request, exception=None, **kwargs):
     """404 for unknown URLs, in JSON whatever DEBUG says."""
     return JsonResponse(error_body("Not found.", code="not_found"), status=404)

@@ -1,0 +1,39 @@
+"""Schemathesis over our own OpenAPI schema: no 5xx, and every response as the schema says.
+
+A bounded run (``max_examples`` per operation) so it fits in CI.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+
+from obico_api.wsgi import application
+from tests.factories import AccessTokenFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+@pytest.fixture
+def keep_test_connection():
+    """Django closes connections after each WSGI request; the test client prevents that, and so must we."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearer(user, printer, keep_test_connection):
+    """A user with one printer, so small ids hit a real row as well as 404s."""
+    token = AccessTokenFactory(user=user)
+    return {"Authorization": f"Bearer {token.raw_token}"}
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(case, bearer):
+    case.call_and_validate(headers=bearer)
