@@ -3,20 +3,23 @@
 from django.db.models import QuerySet
 
 from detection.models import Prediction, PrinterStats
+from printers.models import Printer
 
 
 def printer_stats_lock(*, printer_id: int) -> PrinterStats:
     """Lock a printer's statistics row for the rest of the transaction and return it.
 
-    This row is the per-printer lock: predict, print start and print finish all take it first, so
-    the printer and its current print (read in the same query) cannot change under them. Must be
-    called inside ``transaction.atomic()``; raises ``PrinterStats.DoesNotExist`` if the printer is gone.
+    This row is the per-printer lock: predict, print start and print finish all take it first.
+    The printer and its current print are read by a second query, after the lock is granted.
+    Joining them into the locking query would be wrong on PostgreSQL: a ``SELECT ... FOR UPDATE``
+    that waited re-reads only the rows it locks, so the joined printer could still show a print
+    that the lock holder had just finished (the soak benchmark caught exactly that).
+    Must be called inside ``transaction.atomic()``; raises ``PrinterStats.DoesNotExist`` if the
+    printer is gone.
     """
-    return (
-        PrinterStats.objects.select_for_update(of=("self",))
-        .select_related("printer", "printer__current_print")
-        .get(printer_id=printer_id)
-    )
+    stats = PrinterStats.objects.select_for_update().get(printer_id=printer_id)
+    stats.printer = Printer.objects.select_related("current_print").get(pk=printer_id)
+    return stats
 
 
 def prediction_list(*, print_id: int) -> QuerySet[Prediction]:

@@ -1,0 +1,164 @@
+"""What the benchmarks share: a real webcam-like JPEG, percentiles, and a gunicorn server on PostgreSQL.
+
+Nothing here is a test: these scripts print numbers for bench/README.md.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+PROJECT = Path(__file__).resolve().parent.parent
+DATASETS = Path(os.environ.get("DATASETS", PROJECT.parent / "shared" / "datasets"))
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/obico_bench")
+
+
+def webcam_jpeg(size=(1280, 720), quality=85) -> bytes:
+    """A real in-printer webcam frame (webcam-clean) re-encoded at ``size``, as a webcam would send it.
+
+    Falls back to a synthetic frame only when the data set is absent (numbers then say so).
+    """
+    from PIL import Image
+
+    frames = sorted((DATASETS / "webcam-clean" / "images").glob("*/*.jpg"))
+    if frames:
+        image = Image.open(frames[len(frames) // 2]).convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    else:
+        print("# webcam-clean not found: using a synthetic frame", file=sys.stderr)
+        image = Image.effect_mandelbrot(size, (-2, -1.2, 1, 1.2), 100).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def spaghetti_jpegs(limit=16) -> list[bytes]:
+    """Real photos of failed prints (val split), for load with detections in the answers."""
+    paths = sorted((DATASETS / "spaghetti" / "val" / "images").glob("*.jpg"))[:limit]
+    return [p.read_bytes() for p in paths]
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+
+    def pick(q):
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(pick(0.95), 2),
+        "p99": round(pick(0.99), 2),
+        "n": len(ordered),
+    }
+
+
+def django_setup(database_url: str = BENCH_DATABASE_URL) -> None:
+    """Use the project's models from this process, against the benchmark database."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "obico_api.settings")
+    sys.path.insert(0, str(PROJECT))
+    import django
+
+    django.setup()
+
+
+def prepare_database(database_url: str = BENCH_DATABASE_URL) -> None:
+    """Create the benchmark database if needed and migrate it."""
+    name = database_url.rsplit("/", 1)[1]
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=PROJECT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        check=True,
+    )
+
+
+def make_owner_with_printers(count: int, *, prefix: str) -> tuple[str, list[int]]:
+    """A fresh user with ``count`` printers and a 'read write' token; returns (token, printer ids)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application, set_token_value
+
+    from printers.services import printer_create
+
+    user = get_user_model().objects.create(username=f"{prefix}-{secrets.token_hex(4)}")
+    application = Application.objects.create(
+        name="bench",
+        user=user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://bench.example.com/cb",
+    )
+    raw = secrets.token_urlsafe(32)
+    token = AccessToken(
+        user=user, application=application, scope="read write", expires=timezone.now() + timedelta(hours=2)
+    )
+    set_token_value(token, raw)
+    token.save()
+    printers = [printer_create(owner=user, name=f"{prefix} {n}").pk for n in range(count)]
+    return raw, printers
+
+
+@contextmanager
+def gunicorn(*, workers: int, threads: int, detection_threads: int, port: int = 8765, extra_env: dict | None = None):
+    """The production server as the Dockerfile runs it (gunicorn.conf.py), on loopback."""
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": BENCH_DATABASE_URL,
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+        "DETECTION_THREADS": str(detection_threads),
+        # The benchmark measures the server, not our rate limits.
+        "THROTTLE_RATE_API": "1000000/min",
+        "THROTTLE_RATE_PREDICT": "1000000/min",
+        "LOG_LEVEL": "ERROR",  # 404s of raced predicts are expected here
+        **(extra_env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "obico_api.wsgi", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        cwd=PROJECT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or still booting
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield base, process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
