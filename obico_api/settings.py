@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "prints",
     "detection",
     "webhooks",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -189,10 +190,21 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    # Plain-http redirect URIs only for local development.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
+    # http stays in the list for loopback redirect URIs (RFC 8252 native apps and local
+    # development); obico_api.oauth refuses plain http to any other host, which is why the
+    # toolkit's blanket warning about http (oauth2_provider.W008) is silenced below.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
 }
+SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
+
+# --- Sign-in pages for printer owners ---------------------------------------------------------
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/apps/connected/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+X_FRAME_OPTIONS = "DENY"  # the consent page must never be framed (clickjacking an Allow)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Named explicitly because our models point at the (swappable) OAuth application model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider import views as oauth_views
 
 from obico_api import health
 from obico_api.api import views
@@ -10,6 +11,15 @@ from obico_api.api.converters import ObjectIdConverter
 from webhooks.api import WebhookApi
 
 register_converter(ObjectIdConverter, "id")
+
+# The OAuth 2 endpoints we serve. The toolkit's own application and token pages are left out:
+# owners and developers use ours (accounts/), which apply our redirect-URI rule.
+oauth_urlpatterns = [
+    path("authorize/", oauth_views.AuthorizationView.as_view(), name="authorize"),
+    path("token/", oauth_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", oauth_views.IntrospectTokenView.as_view(), name="introspect"),
+]
 
 urlpatterns = [
     path("api/v1/printers/", include("printers.urls")),
@@ -19,7 +29,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include((oauth_urlpatterns, "oauth2_provider"))),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     # Unknown paths answer JSON even with DEBUG on, where handler404 is not used; this also
     # spares a slashless POST Django's APPEND_SLASH error page.

@@ -258,3 +258,12 @@ def test_password_grant_is_refused_even_for_an_app_registered_for_it(user):
 
     assert response.status_code in (400, 401)
     assert not AccessToken.objects.exists()
+
+
+def test_a_public_app_cannot_use_the_client_credentials_grant():
+    application = ApplicationFactory(client_type=Application.CLIENT_PUBLIC)
+
+    response = Client().post("/o/token/", {"grant_type": "client_credentials", "client_id": application.client_id})
+
+    assert response.status_code in (400, 401)
+    assert not AccessToken.objects.exists()
