@@ -82,6 +82,7 @@ def test_img_sent_as_a_text_field_is_400(api, printing):
         (b'{"filename": {"nested": true}}', "application/json"),
         (b"\xff\xfe\x00garbage", "application/json"),
         (b"filename=a.gcode", "text/plain"),
+        (b"filename=a.gcode", "application/x-www-form-urlencoded"),  # the API speaks JSON
     ],
 )
 def test_malformed_bodies_on_start_print_are_4xx_json_and_start_nothing(api, printer, body, content_type):

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 class StandardPagination(PageNumberPagination):
     """``?page=N&page_size=M`` with a ``{count, next, previous, results}`` envelope.
 
-    A ``page_size`` that is not a whole number from 1 to 200 is a 400, not silently the default.
+    A ``page`` or ``page_size`` that is not a whole number in range is a 400, not silently the
+    default; a page past the end is a 404.
     """
 
     page_size = 50
@@ -21,6 +22,14 @@ class StandardPagination(PageNumberPagination):
             return self.page_size
         if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]})
+        return int(raw)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValidationError({"page": ["Must be a whole number from 1."]})
         return int(raw)
 
     def get_schema_operation_parameters(self, view):

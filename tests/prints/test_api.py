@@ -68,6 +68,10 @@ def test_list_prints_paginates_with_page_size(api, printer):
     assert page["next"].endswith("/api/v1/prints/?page=2&page_size=2")
     assert [p["filename"] for p in last["results"]] == ["0.gcode"]
     assert api.get("/api/v1/prints/?page=9").status_code == 404
+    for bad in ["page=", "page=abc", "page=0", "page_size=0", "page_size=201", "page_size="]:
+        response = api.get(f"/api/v1/prints/?{bad}")
+        assert response.status_code == 400, bad
+        assert response.json()["error"].startswith("page")
 
 
 def test_print_detail(api, printer):
