@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
@@ -48,6 +49,9 @@ def page(monkeypatch):
         context = browser.new_context(viewport={"width": 900, "height": 700})
         yield context.new_page()
         browser.close()
+        # ORM calls made while Playwright runs get their own connection (asgiref sees another
+        # context); close it here, or it outlives the test database.
+        connections.close_all()
 
 
 @pytest.fixture
