@@ -40,11 +40,6 @@ MAX_FALSE_ALARM_RATE = 0.05
 ALARM_P = 0.5
 
 
-def to_xyxy(detections: list[Detection]) -> np.ndarray:
-    """Detections' (xc, yc, w, h) pixels as ``[N, 4]`` (x1, y1, x2, y2)."""
-    return np.array([[d.xc - d.w / 2, d.yc - d.h / 2, d.xc + d.w / 2, d.yc + d.h / 2] for d in detections]).reshape(-1, 4)
-
-
 class Evaluator:
     """Runs images through two detectors made from one file: one at the AP threshold, one as the service."""
 
@@ -79,9 +74,9 @@ def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) 
         width, height, detections, service_detections = evaluator.run(image_path)
         gt = dataset.read_yolo_boxes(label_path, width, height)
         confs = np.array([d.confidence for d in detections])
-        tp = metrics.match_detections(to_xyxy(detections), confs, gt)
+        tp = metrics.match_detections(metrics.detections_to_xyxy(detections), confs, gt)
         service_confs = np.array([d.confidence for d in service_detections])
-        service_tp = metrics.match_detections(to_xyxy(service_detections), service_confs, gt)
+        service_tp = metrics.match_detections(metrics.detections_to_xyxy(service_detections), service_confs, gt)
         scores.extend(confs)
         tps.extend(tp)
         service_tps.extend(service_tp)
@@ -90,8 +85,14 @@ def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) 
         if len(gt):
             image_p.append(p)
         records.append(
-            {"path": str(image_path), "group": "positives", "p": p, "gt_boxes": len(gt),
-             "found_boxes": int(service_tp.sum()), "false_boxes": int((~service_tp).sum())}
+            {
+                "path": str(image_path),
+                "group": "positives",
+                "p": p,
+                "gt_boxes": len(gt),
+                "found_boxes": int(service_tp.sum()),
+                "false_boxes": int((~service_tp).sum()),
+            }
         )
     precision, recall = metrics.precision_recall(service_tps, num_gt)
     result = {
@@ -115,7 +116,8 @@ def image_level(positive_p: list[float], negative_p: list[float]) -> dict:
         "images": len(negative_p),
         "auroc": round(metrics.auroc(positive_p, negative_p), 4),
         "recall@fa<=5%": round(point.recall, 4),
-        "p_threshold@fa<=5%": round(point.threshold, 4),
+        # null when no threshold keeps false alarms within 5 % (too many negatives at p = 1).
+        "p_threshold@fa<=5%": round(point.threshold, 4) if np.isfinite(point.threshold) else None,
         "fa_at_that_threshold": round(point.false_alarm_rate, 4),
         "false_alarm_rate@p>=0.5": round(metrics.false_alarm_rate(negative_p, ALARM_P), 4),
         "any_detection_rate@0.08": round(metrics.false_alarm_rate(negative_p, 1e-9), 4),
@@ -139,7 +141,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--positives", type=Path, required=True, help="folder with images/ and YOLO labels/")
     parser.add_argument("--negatives", action="append", default=[], help="[LABEL=]FOLDER of clean images; repeatable")
-    parser.add_argument("--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="to find the training negatives to leave out")
+    parser.add_argument(
+        "--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="to find the training negatives to leave out"
+    )
     parser.add_argument("--include-training-negatives", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--per-image", type=Path, help="also write every image's p and box counts to this JSON file")
@@ -149,7 +153,9 @@ def main(argv: list[str] | None = None) -> None:
     records: list[dict] = []
     positives, positive_p = evaluate_positives(evaluator, args.positives, records)
 
-    excluded = set() if args.include_training_negatives else {p.resolve() for p in dataset.training_negatives(args.data_root)}
+    excluded = (
+        set() if args.include_training_negatives else {p.resolve() for p in dataset.training_negatives(args.data_root)}
+    )
     negatives, all_negative_p = {}, []
     for label, folder in parse_negatives(args.negatives).items():
         images = dataset.list_images(folder)
@@ -160,7 +166,11 @@ def main(argv: list[str] | None = None) -> None:
             p = failure_score(service_detections)
             negative_p.append(p)
             records.append({"path": str(path), "group": label, "p": p, "false_boxes": len(service_detections)})
-        negatives[label] = {"folder": str(folder), "left_out_training_images": len(images) - len(kept), **image_level(positive_p, negative_p)}
+        negatives[label] = {
+            "folder": str(folder),
+            "left_out_training_images": len(images) - len(kept),
+            **image_level(positive_p, negative_p),
+        }
         all_negative_p += negative_p
     if len(negatives) > 1:
         negatives["all"] = image_level(positive_p, all_negative_p)

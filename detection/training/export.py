@@ -2,7 +2,8 @@
 
     python -m detection.training.export --checkpoint .train/run1/last.pt --out models/spaghetti-effnetlite0.onnx
 
-The graph takes ``input`` float32 ``[1, 3, H, W]`` RGB in [0, 1] and returns ``boxes``
+The confidences are Platt-scaled first (``calibrate.py``, fitted on the training images). The
+graph takes ``input`` float32 ``[1, 3, H, W]`` RGB in [0, 1] and returns ``boxes``
 ``[1, N, 1, 4]`` and ``confs`` ``[1, N, 1]`` (see ``model.ExportWrapper``). After writing, the file
 is validated with the ONNX checker and run with onnxruntime against the PyTorch outputs.
 """
@@ -17,17 +18,21 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from detection.training import dataset
+from detection.training.calibrate import calibrate
 from detection.training.model import ExportWrapper, SpaghettiNet
 
 OPSET = 17
 
 
-def export(checkpoint_path: Path, out: Path) -> None:
+def export(checkpoint_path: Path, out: Path, data_root: Path | None) -> None:
+    """Write ``out`` from the checkpoint; Platt-scale with the training images under ``data_root`` unless None."""
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     width, height = checkpoint["input_size"]
     net = SpaghettiNet(pretrained=False)
     net.load_state_dict(checkpoint["model"])
-    wrapper = ExportWrapper(net, (width, height)).eval()
+    scale, shift = calibrate(net, (width, height), data_root) if data_root is not None else (1.0, 0.0)
+    wrapper = ExportWrapper(net, (width, height), conf_scale=scale, conf_shift=shift).eval()
     example = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     out.parent.mkdir(parents=True, exist_ok=True)
     # The TorchScript exporter gives a plain static graph without needing onnxscript.
@@ -62,8 +67,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("models/spaghetti-effnetlite0.onnx"))
+    parser.add_argument(
+        "--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="training images for the calibration"
+    )
+    parser.add_argument("--no-calibration", action="store_true", help="export the raw heatmap sigmoid")
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.out)
+    export(args.checkpoint, args.out, None if args.no_calibration else args.data_root)
 
 
 if __name__ == "__main__":

@@ -91,4 +91,3 @@ def detection_loss(
     return focal_loss(heat_logits[:, 0], heat_target), BOX_LOSS_WEIGHT * giou_loss(
         log_distances, box_target, box_weight
     )
-

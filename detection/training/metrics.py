@@ -10,6 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detection.postprocess import Detection
+
+
+def detections_to_xyxy(detections: Sequence[Detection]) -> np.ndarray:
+    """The service's detections (xc, yc, w, h) as ``[N, 4]`` (x1, y1, x2, y2)."""
+    rows = [[d.xc - d.w / 2, d.yc - d.h / 2, d.xc + d.w / 2, d.yc + d.h / 2] for d in detections]
+    return np.array(rows, dtype=np.float64).reshape(-1, 4)
+
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise IoU ``[len(a), len(b)]``; degenerate boxes have IoU 0 with everything."""

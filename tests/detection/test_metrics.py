@@ -44,8 +44,8 @@ def test_a_detection_below_the_iou_threshold_is_a_false_positive():
 
 def test_a_detection_falls_back_to_the_next_unmatched_object():
     gt = np.array([[0, 0, 10, 10], [0, 0, 10, 20]])
-    # The first prediction is gt 0 exactly; the second overlaps gt 0 more (IoU 0.9) than gt 1
-    # (IoU 90/200 = 0.45 < 0.5) ... so it is unmatched, while a third fits gt 1 (IoU 0.9).
+    # The first prediction takes gt 0. The second fits gt 0 best (IoU 0.9) but gt 0 is taken and
+    # gt 1 is too loose (IoU 90/200 = 0.45 < 0.5): a false positive. The third fits gt 1 (IoU 0.9).
     preds = np.array([[0, 0, 10, 10], [0, 0, 10, 9], [0, 0, 10, 18]])
 
     assert match_detections(preds, np.array([0.9, 0.8, 0.7]), gt).tolist() == [True, False, True]
