@@ -15,7 +15,11 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN DEBUG=1 python manage.py collectstatic --noinput -v0
 
-ENV DEBUG=0
+# Measured in bench/README.md: 2 workers x 4 threads, one onnxruntime thread each.
+ENV DEBUG=0 \
+    WEB_WORKERS=2 \
+    WEB_THREADS=4 \
+    DETECTION_THREADS=1
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

@@ -1,6 +1,8 @@
 """gunicorn settings for the Docker image; every value can be overridden from the environment.
 
-Worker and thread counts come from bench/predict (see bench/README.md), not from habit.
+Worker and thread counts come from bench/predict on 2 cores (bench/README.md), not from habit:
+2 workers, each with 4 request threads and a 1-thread onnxruntime session (DETECTION_THREADS=1,
+set in the Dockerfile), so each worker's inference has a core of its own.
 """
 
 import os
