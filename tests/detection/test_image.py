@@ -2,7 +2,6 @@
 
 import io
 import struct
-import time
 import zlib
 
 import pytest
@@ -91,10 +90,11 @@ def test_undecodable_uploads_are_refused_with_a_reason(data, message):
         decode_image(data)
 
 
-def test_a_header_declaring_a_gigantic_image_is_refused_before_decoding():
-    started = time.perf_counter()
+def test_a_header_declaring_a_gigantic_image_is_refused_before_decoding(monkeypatch):
+    def no_decoding(self, *args, **kwargs):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr("PIL.ImageFile.ImageFile.load", no_decoding)
 
     with pytest.raises(InvalidImage, match="too large"):
         decode_image(png_declaring(40000, 40000))
-
-    assert time.perf_counter() - started < 1.0
