@@ -1,8 +1,5 @@
 """Scopes per method (allow and deny), 401 versus 403, and the OAuth 2 flows we allow."""
 
-import base64
-import hashlib
-import secrets
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -14,6 +11,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
+from tests.oauth import pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -103,12 +101,6 @@ def test_revoked_token_is_refused_at_once(user, api):
 # --- OAuth 2 flows -------------------------------------------------------------------------------
 
 REDIRECT_URI = "https://app.example.com/callback"
-
-
-def pkce_pair():
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
 
 
 def authorize(client, application, **extra):

@@ -1,8 +1,5 @@
 """The owner's pages: sign-in, consent, connected apps, app registration, each with its error paths."""
 
-import base64
-import hashlib
-import secrets
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -11,6 +8,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from obico_api.oauth import redirect_uri_problem
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+from tests.oauth import pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -39,8 +37,7 @@ def application():
 
 
 def authorize_params(application, **extra):
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    _, challenge = pkce_pair()
     return {
         "client_id": application.client_id,
         "response_type": "code",

@@ -6,10 +6,7 @@ second run denies. Screenshots of the sign-in and consent pages go to ``SCREENSH
 (default ``ci-artifacts/screenshots``), where CI keeps its output.
 """
 
-import base64
-import hashlib
 import os
-import secrets
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -19,6 +16,7 @@ from django.db import connections
 from playwright.sync_api import sync_playwright
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
+from tests.oauth import pkce_pair
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(
@@ -63,8 +61,7 @@ def journey(live_server):
     PrinterFactory(owner=owner, name="Prusa in the garage")
     redirect_uri = f"{live_server.url}/app/callback"
     application = ApplicationFactory(name="Spaghetti Watcher", redirect_uris=redirect_uri, user=UserFactory())
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    verifier, challenge = pkce_pair()
     query = urlencode(
         {
             "client_id": application.client_id,
