@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from detection import services as detection_services
 from detection.image import InvalidImage
 from detection.runner import ModelUnavailable
+from detection.serializers import TemporalStatsSerializer
 from detection.verdict import Verdict
 from obico_api.api.exceptions import ServiceUnavailable
 from obico_api.api.fields import PlainTextField
@@ -22,14 +23,6 @@ from prints import services as print_services
 from prints.models import Print
 
 logger = logging.getLogger(__name__)
-
-
-class TemporalStatsSerializer(serializers.Serializer):
-    ewm_mean = serializers.FloatField(help_text="Exponentially weighted mean of p over this print (span 12).")
-    rolling_mean_short = serializers.FloatField(help_text="Mean of p over this print's last 310 predictions.")
-    rolling_mean_long = serializers.FloatField(help_text="Mean of p over the printer's last 7200 predictions.")
-    prediction_num = serializers.IntegerField(help_text="Predictions in the current print.")
-    prediction_num_lifetime = serializers.IntegerField(help_text="Predictions over the printer's life.")
 
 
 class CurrentPrintSerializer(serializers.Serializer):

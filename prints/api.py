@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from detection.selectors import prediction_list
+from detection.serializers import TemporalStatsSerializer
 from obico_api.api.pagination import StandardPagination, paginated_response
 from obico_api.api.schema import error_responses
 from prints import selectors
@@ -27,18 +28,9 @@ class PrintOutputSerializer(serializers.Serializer):
 class PredictionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     p = serializers.FloatField()
-    temporal_stats = serializers.SerializerMethodField()
+    temporal_stats = TemporalStatsSerializer(source="*")
     detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
     verdict = serializers.CharField()
-
-    def get_temporal_stats(self, prediction) -> dict[str, float]:
-        return {
-            "ewm_mean": prediction.ewm_mean,
-            "rolling_mean_short": prediction.rolling_mean_short,
-            "rolling_mean_long": prediction.rolling_mean_long,
-            "prediction_num": prediction.prediction_num,
-            "prediction_num_lifetime": prediction.prediction_num_lifetime,
-        }
 
 
 class PrintListApi(APIView):
