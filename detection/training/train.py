@@ -2,6 +2,9 @@
 
     python -m detection.training.train --out .train/run1            # fresh run
     python -m detection.training.train --out .train/run1 --resume   # continue after a stop
+    # fine-tune run1's weights with generated plain negatives (see synthetic.py)
+    python -m detection.training.train --out .train/run2 --init-from .train/run1/last.pt \
+        --synthetic-negatives 300 --epochs 4 --lr 4e-4 --freeze-epochs 0 --warmup-epochs 0.25
 
 Each epoch prints its losses and the val AP50 (computed on the val images at the model input,
 through the same graph that is exported). ``last.pt`` is written after every epoch and
@@ -22,7 +25,7 @@ import numpy as np
 import torch
 
 from detection.postprocess import select_detections
-from detection.training import dataset
+from detection.training import dataset, synthetic
 from detection.training.loss import detection_loss, make_targets
 from detection.training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
 from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
@@ -67,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the stem and this many first MBConv blocks stay frozen throughout (5 = everything up to stride 8)",
     )
     parser.add_argument("--no-negatives", action="store_true", help="train on the spaghetti photos only")
+    parser.add_argument(
+        "--synthetic-negatives",
+        type=int,
+        default=0,
+        help="generated plain scenes (synthetic.py) added to every epoch, drawn afresh from (seed, epoch)",
+    )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help="start from this checkpoint's weights (fresh optimizer and schedule), e.g. to fine-tune",
+    )
+    parser.add_argument(
+        "--warmup-epochs", type=float, default=1.0, help="linear lr warm-up length before the cosine decay"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
@@ -84,8 +101,13 @@ def load_data(args: argparse.Namespace) -> tuple[list[dataset.Sample], list[data
     val = [
         dataset.load_sample(img, lbl, args.input_size) for img, lbl in dataset.spaghetti_split(args.data_root, "val")
     ]
+    synthetic_note = (
+        f" + {args.synthetic_negatives} generated plain scenes per epoch" if args.synthetic_negatives else ""
+    )
     print(
-        f"train: {positives} spaghetti photos + {len(train) - positives} clean negatives; val: {len(val)}", flush=True
+        f"train: {positives} spaghetti photos + {len(train) - positives} clean negatives{synthetic_note}; "
+        f"val: {len(val)}",
+        flush=True,
     )
     return train, val
 
@@ -184,7 +206,13 @@ def main(argv: list[str] | None = None) -> None:
     width, height = args.input_size
     grid = (height // STRIDE, width // STRIDE)
 
-    model = SpaghettiNet(pretrained=not args.resume)
+    model = SpaghettiNet(pretrained=not (args.resume or args.init_from))
+    if args.init_from and not args.resume:
+        initial = torch.load(args.init_from, map_location="cpu", weights_only=False)
+        if tuple(initial["input_size"]) != tuple(args.input_size):
+            raise SystemExit(f"{args.init_from} was trained at {initial['input_size']}, not {args.input_size}")
+        model.load_state_dict(initial["model"])
+        print(f"initialised from {args.init_from} (epoch {initial['epoch'] + 1})", flush=True)
     backbone_params = [p for m in model.backbone_modules() for p in m.parameters()]
     backbone_ids = {id(p) for p in backbone_params}
     head_params = [p for p in model.parameters() if id(p) not in backbone_ids]
@@ -196,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         weight_decay=args.weight_decay,
     )
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    steps_per_epoch = math.ceil(len(train) / args.batch_size)
+    cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
+    steps_per_epoch = math.ceil((len(train) + args.synthetic_negatives) / args.batch_size)
+    warmup_steps = max(1, round(args.warmup_epochs * steps_per_epoch))
     total_steps = steps_per_epoch * args.epochs
 
     start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
@@ -214,14 +244,16 @@ def main(argv: list[str] | None = None) -> None:
 
     for epoch in range(start_epoch, args.epochs):
         set_trainable(model, epoch, args)
-        order = rng.permutation(len(train))
+        # Generated negatives come from their own generator, so resuming redraws the same ones.
+        epoch_samples = train + synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
+        order = rng.permutation(len(epoch_samples))
         sums = np.zeros(2)
         for batch_index in range(steps_per_epoch):
             step = epoch * steps_per_epoch + batch_index
             for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-                group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps=steps_per_epoch)
+                group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps)
             indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
-            images, targets = make_batch([train[i] for i in indices], augment, grid)
+            images, targets = make_batch([epoch_samples[i] for i in indices], augment, grid)
             heat, log_distances = model(normalise(images))
             heat_loss, box_loss = detection_loss(heat, log_distances, targets)
             optimizer.zero_grad(set_to_none=True)
