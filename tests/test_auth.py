@@ -179,6 +179,10 @@ def test_authorization_code_with_pkce_gives_a_working_token_and_rotating_refresh
     )
     assert reused.status_code == 400
     assert reused.json()["error"] == "invalid_grant"
+    # Reuse of a rotated refresh token revokes the whole family (RFC 9700 §4.14.2).
+    thief = APIClient()
+    thief.credentials(HTTP_AUTHORIZATION=f"Bearer {refreshed['access_token']}")
+    assert thief.get("/api/v1/printers/").status_code == 401
 
 
 def test_authorization_without_pkce_is_refused(owner_browser, application):
