@@ -84,13 +84,17 @@ def prepare_database(database_url: str = BENCH_DATABASE_URL) -> None:
     )
 
 
-def make_owner_with_printers(count: int, *, prefix: str) -> tuple[str, list[int]]:
-    """A fresh user with ``count`` printers and a 'read write' token; returns (token, printer ids)."""
+def make_printing_owner(count: int, *, prefix: str):
+    """A fresh user with ``count`` printers, each printing, and a 'read write' token.
+
+    Returns (bearer token, printer ids, user).
+    """
     from django.contrib.auth import get_user_model
     from django.utils import timezone
     from oauth2_provider.models import AccessToken, Application, set_token_value
 
     from printers.services import printer_create
+    from prints.services import print_start
 
     user = get_user_model().objects.create(username=f"{prefix}-{secrets.token_hex(4)}")
     application = Application.objects.create(
@@ -106,8 +110,10 @@ def make_owner_with_printers(count: int, *, prefix: str) -> tuple[str, list[int]
     )
     set_token_value(token, raw)
     token.save()
-    printers = [printer_create(owner=user, name=f"{prefix} {n}").pk for n in range(count)]
-    return raw, printers
+    printers = [printer_create(owner=user, name=f"{prefix} {n}") for n in range(count)]
+    for printer in printers:
+        print_start(printer=printer, filename=f"{prefix}.gcode")
+    return raw, [printer.pk for printer in printers], user
 
 
 @contextmanager

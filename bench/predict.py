@@ -25,14 +25,14 @@ from bench.common import (
     PROJECT,
     django_setup,
     gunicorn,
-    make_owner_with_printers,
+    make_printing_owner,
     percentiles,
     prepare_database,
     rss_mb,
     webcam_jpeg,
     worker_pids,
 )
-from bench.inference import timed
+from bench.inference import predict_floor, timed
 
 
 def run_clients(base: str, token: str, printer_ids: list[int], jpeg: bytes, per_client: int) -> dict:
@@ -92,18 +92,12 @@ def main() -> None:
     django_setup()
     from detection.models import PrinterStats
     from detection.runner import Detector
-    from printers.models import Printer
-    from prints.services import print_start
 
     jpeg = webcam_jpeg()
     detector = Detector(args.model, threads=args.detection_threads)
-    from detection.image import decode_image
+    floor = timed(lambda: predict_floor(detector, jpeg), 200)
 
-    floor = timed(lambda: detector.infer(detector.preprocess(decode_image(jpeg, target_size=detector.input_size))), 200)
-
-    token, printer_ids = make_owner_with_printers(9, prefix="bench")
-    for printer in Printer.objects.filter(pk__in=printer_ids):
-        print_start(printer=printer, filename="bench.gcode")
+    token, printer_ids, _ = make_printing_owner(9, prefix="bench")
 
     result = {
         "config": {

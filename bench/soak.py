@@ -28,7 +28,7 @@ from bench.common import (
     PROJECT,
     django_setup,
     gunicorn,
-    make_owner_with_printers,
+    make_printing_owner,
     percentiles,
     prepare_database,
     spaghetti_jpegs,
@@ -47,10 +47,10 @@ def main() -> None:
 
     prepare_database()
     django_setup()
-    from detection.models import PrinterStats
-    from prints.models import Print
+    from detection.models import Prediction, PrinterStats
+    from prints.selectors import print_list
 
-    token, printer_ids = make_owner_with_printers(args.printers, prefix="soak")
+    token, printer_ids, owner = make_printing_owner(args.printers, prefix="soak")
     images = [webcam_jpeg(), *spaghetti_jpegs(8)]
     budget = {"predicts": args.predicts}
     lock = threading.Lock()
@@ -105,12 +105,6 @@ def main() -> None:
                 with lock:
                     errors.append(repr(exc))
 
-    from printers.models import Printer
-    from prints.services import print_start
-
-    for printer in Printer.objects.filter(pk__in=printer_ids):
-        print_start(printer=printer, filename="soak-first.gcode")
-
     with gunicorn(workers=2, threads=4, detection_threads=1, extra_env={"DETECTION_MODEL_PATH": str(args.model)}) as (
         base,
         _,
@@ -129,11 +123,8 @@ def main() -> None:
     lifetime = sum(
         PrinterStats.objects.filter(printer_id__in=printer_ids).values_list("prediction_num_lifetime", flat=True)
     )
-    per_print = 0
-    for print_ in Print.objects.filter(printer_id__in=printer_ids).select_related("printer__stats"):
-        per_print += print_.printer.stats.prediction_num if print_.status == "printing" else print_.prediction_num
-    from detection.models import Prediction
-
+    # The prints API's own count: a finished print's stored total, a running one's live row.
+    per_print = sum(print_list(user=owner).values_list("prediction_count", flat=True))
     history = Prediction.objects.filter(print__printer_id__in=printer_ids).count()
     result = {
         "clients": args.clients,

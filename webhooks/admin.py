@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from webhooks.models import Webhook, WebhookDelivery
 
@@ -19,8 +20,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset):
-        from django.utils import timezone
-
         queryset.update(status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now())
 
     actions = ["retry_now"]
