@@ -6,18 +6,23 @@ from detection.models import Prediction, PrinterStats
 from printers.models import Printer
 
 
-def printer_stats_lock(*, printer_id: int) -> PrinterStats:
+def printer_stats_lock(*, printer_id: int, owner=None) -> PrinterStats:
     """Lock a printer's statistics row for the rest of the transaction and return it.
 
     This row is the per-printer lock: predict, print start and print finish all take it first.
+    With ``owner``, only that user's printer matches (the join locks no printer row, ``of=self``),
+    so a caller never holds a lock on somebody else's printer.
     The printer and its current print are read by a second query, after the lock is granted.
     Joining them into the locking query would be wrong on PostgreSQL: a ``SELECT ... FOR UPDATE``
     that waited re-reads only the rows it locks, so the joined printer could still show a print
     that the lock holder had just finished (the soak benchmark caught exactly that).
     Must be called inside ``transaction.atomic()``; raises ``PrinterStats.DoesNotExist`` if the
-    printer is gone.
+    printer is gone or not the owner's.
     """
-    stats = PrinterStats.objects.select_for_update().get(printer_id=printer_id)
+    rows = PrinterStats.objects.select_for_update(of=("self",))
+    if owner is not None:
+        rows = rows.filter(printer__owner=owner)
+    stats = rows.get(printer_id=printer_id)
     stats.printer = Printer.objects.select_related("current_print").get(pk=printer_id)
     return stats
 

@@ -18,7 +18,6 @@ from detection.postprocess import Detection, failure_score
 from detection.runner import ModelUnavailable, get_detector
 from detection.selectors import printer_stats_lock
 from detection.verdict import Verdict, VerdictRule, verdict_of
-from printers.models import Printer
 from webhooks.services import EVENT_PRINT_FAILURE, EVENT_PRINT_WARNING, webhook_event_enqueue
 
 logger = logging.getLogger(__name__)
@@ -39,17 +38,19 @@ def detections_as_lists(detections: list[Detection]) -> list:
     return [[d.confidence, [d.xc, d.yc, d.w, d.h]] for d in detections]
 
 
-def predict(*, printer: Printer, image_bytes: bytes) -> PredictionResult:
-    """Score one snapshot of the printer's current print and count it in the statistics.
+def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
+    """Score one snapshot of the owner's printer's current print and count it in the statistics.
 
-    The model runs before any transaction; only then is the statistics row locked and updated,
-    so a slow inference never holds a lock and two workers never lose an update.
-    Raises ``Http404`` when the printer is not printing, ``InvalidImage`` for bad bytes and
-    ``ModelUnavailable`` when the model cannot run; in each case nothing is counted.
+    The model runs first, before any query or transaction; then one transaction locks the
+    statistics row (matching only the owner's printer), reads the printer and updates the row,
+    so a slow inference never holds a lock and two workers never lose an update. Checking the
+    printer after the model costs nothing an authenticated caller could not already spend on its
+    own printer, and saves the hot path a query.
+    Raises ``Http404`` for a printer that is not the owner's or not printing (or whose print began
+    after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ModelUnavailable`` when the
+    model cannot run; in each case nothing is counted.
     """
-    print_id = printer.current_print_id
-    if print_id is None:
-        raise Http404("The printer is not printing.")
+    received_at = timezone.now()
     try:
         detector = get_detector()
     except ModelUnavailable:
@@ -60,10 +61,15 @@ def predict(*, printer: Printer, image_bytes: bytes) -> PredictionResult:
     p = failure_score(detections)
 
     with transaction.atomic():
-        stats = printer_stats_lock(printer_id=printer.pk)
+        try:
+            stats = printer_stats_lock(printer_id=printer_id, owner=owner)
+        except PrinterStats.DoesNotExist:
+            raise Http404("Printer not found.") from None
         current_print = stats.printer.current_print
-        if current_print is None or current_print.pk != print_id:
-            # The print ended (or another began) while the model ran: this snapshot is stale.
+        if current_print is None:
+            raise Http404("The printer is not printing.")
+        if current_print.started_at > received_at:
+            # The snapshot's print ended (and another began) while the model ran: it is stale.
             raise Http404("The print this snapshot belongs to has ended.")
         now = timezone.now()
         new_stats = temporal.add_prediction(stats.temporal_stats(), p)

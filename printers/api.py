@@ -226,17 +226,18 @@ class PrinterPredictApi(APIView):
         },
     )
     def post(self, request, printer_id: int):
-        printer = selectors.printer_get(user=request.user, printer_id=printer_id)
         uploads = request.FILES.getlist("img")
         if not uploads:
             raise serializers.ValidationError({"img": ["This field is required."]})
         if len(uploads) > 1:
             raise serializers.ValidationError({"img": ["Send exactly one image."]})
         try:
-            result = detection_services.predict(printer=printer, image_bytes=uploads[0].read())
+            result = detection_services.predict(
+                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read()
+            )
         except InvalidImage as exc:
             raise serializers.ValidationError({"img": [str(exc)]}) from exc
         except ModelUnavailable as exc:
-            logger.error("Failure detection failed for printer %s: %s", printer.pk, exc)
+            logger.error("Failure detection failed for printer %s: %s", printer_id, exc)
             raise ServiceUnavailable("Failed to perform failure detection.", code="model_unavailable") from exc
         return Response({"result": PredictionResultSerializer(result).data})

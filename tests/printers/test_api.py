@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
-from detection.models import PrinterStats
+from detection.models import Prediction, PrinterStats
 from printers.models import Printer
 from prints.models import Print
 from tests.conftest import make_image_bytes, snapshot
@@ -174,14 +174,17 @@ def test_another_users_printer_is_404_and_unchanged(api, method, suffix, body):
     assert Print.objects.count() == 1
 
 
-def test_predict_on_another_users_printer_is_404_and_counts_nothing(api):
+def test_predict_on_another_users_printing_printer_is_404_and_counts_nothing(api):
     other = PrinterFactory()
-    Print.objects.create(printer=other, filename="x.gcode", started_at=timezone.now())
+    running = Print.objects.create(printer=other, filename="x.gcode", started_at=timezone.now())
+    Printer.objects.filter(pk=other.pk).update(current_print=running)
 
     response = predict(api, other)
 
     assert response.status_code == 404
+    assert response.json() == {"error": "Printer not found.", "code": "not_found"}
     assert PrinterStats.objects.get(printer=other).prediction_num_lifetime == 0
+    assert not Prediction.objects.exists()
 
 
 @pytest.mark.parametrize("printer_id", ["0", "-1", "99999999999999999999", "abc", "9223372036854775807"])
@@ -362,6 +365,29 @@ def test_predict_on_an_idle_printer_is_404_and_counts_nothing(api, printer):
     assert response.status_code == 404
     assert response.json() == {"error": "The printer is not printing.", "code": "not_found"}
     assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
+
+
+def test_a_snapshot_whose_print_ended_while_the_model_ran_is_404_and_counts_nothing(api, printer, monkeypatch):
+    from detection import services as detection_services
+    from prints.services import print_finish, print_start
+
+    start(api, printer, "first.gcode")
+    failure_score = detection_services.failure_score
+
+    def print_replaced_during_inference(detections):
+        # The owner finishes the print and starts the next one while this snapshot is scored.
+        print_finish(printer=printer, status="finished")
+        print_start(printer=printer, filename="second.gcode")
+        return failure_score(detections)
+
+    monkeypatch.setattr(detection_services, "failure_score", print_replaced_during_inference)
+
+    response = predict(api, printer)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "The print this snapshot belongs to has ended.", "code": "not_found"}
+    assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
+    assert not Prediction.objects.exists()
 
 
 def test_predict_without_img_is_400(api, printer):
