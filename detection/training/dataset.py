@@ -129,8 +129,42 @@ class Augmenter:
             (out_w, out_h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + crop_w, y0 + crop_h)
         )
         boxes = crop_boxes(sample.boxes, x0, y0, crop_w, crop_h, out_w / crop_w, out_h / crop_h)
-        array = np.asarray(image, dtype=np.float32) / 255.0
-        if rng.random() < 0.5:
+        return self._finish(np.asarray(image, dtype=np.float32) / 255.0, boxes.reshape(-1, 4))
+
+    def mosaic(self, samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+        """Four samples tiled around a random centre, each a random zoom and crop of its image.
+
+        Mosaic (as in YOLOv4) shows every object at more scales and in more contexts than a
+        single crop, which is what a small training set overfits without; it also makes small
+        spaghetti, which val has more of than train.
+        """
+        rng = self.rng
+        out_w, out_h = self.input_size
+        centre_x = round(rng.uniform(0.3, 0.7) * out_w)
+        centre_y = round(rng.uniform(0.3, 0.7) * out_h)
+        tiles = ((0, 0, centre_x, centre_y), (centre_x, 0, out_w, centre_y), (0, centre_y, centre_x, out_h))
+        tiles += ((centre_x, centre_y, out_w, out_h),)
+        canvas = Image.new("RGB", (out_w, out_h))
+        all_boxes = []
+        for sample, (left, top, right, bottom) in zip(samples, tiles, strict=True):
+            tile_w, tile_h = right - left, bottom - top
+            src_h, src_w = sample.pixels.shape[:2]
+            # Zoom 0.5-1.2x of the model's view of the whole image, never so far out that the tile overruns it.
+            zoom = max(rng.uniform(0.5, 1.2) * out_w / src_w, tile_w / src_w, tile_h / src_h)
+            crop_w, crop_h = tile_w / zoom, tile_h / zoom
+            x0, y0 = rng.uniform(0, max(0.0, src_w - crop_w)), rng.uniform(0, max(0.0, src_h - crop_h))
+            tile = Image.fromarray(sample.pixels).resize(
+                (tile_w, tile_h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + crop_w, y0 + crop_h)
+            )
+            canvas.paste(tile, (left, top))
+            boxes = crop_boxes(sample.boxes, x0, y0, crop_w, crop_h, zoom, zoom)
+            all_boxes.append(boxes + np.array([left, top, left, top], dtype=np.float32))
+        return self._finish(np.asarray(canvas, dtype=np.float32) / 255.0, np.concatenate(all_boxes))
+
+    def _finish(self, array: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Random horizontal flip and colour jitter; CHW float32 image and ``[K, 4]`` boxes."""
+        out_w = array.shape[1]
+        if self.rng.random() < 0.5:
             array = array[:, ::-1]
             boxes = np.stack([out_w - boxes[:, 2], boxes[:, 1], out_w - boxes[:, 0], boxes[:, 3]], axis=1)
         array = self._colour_jitter(array)

@@ -14,6 +14,7 @@ through the same graph that is exported). ``last.pt`` is written after every epo
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -84,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--warmup-epochs", type=float, default=1.0, help="linear lr warm-up length before the cosine decay"
     )
+    parser.add_argument(
+        "--mosaic", type=float, default=0.0, help="share of training samples that are 4-image mosaics (0 = none)"
+    )
+    parser.add_argument(
+        "--ema-decay",
+        type=float,
+        default=0.0,
+        help="keep an exponential moving average of the weights with this decay and ship it (0 = off)",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
@@ -128,11 +138,48 @@ def set_trainable(model: SpaghettiNet, epoch: int, args: argparse.Namespace) -> 
             module.eval()
 
 
-def make_batch(samples: list[dataset.Sample], augment: dataset.Augmenter, grid: tuple[int, int]):
-    """Augmented images ``[B, 3, H, W]`` and their stacked targets."""
+class WeightAverage:
+    """Exponential moving average of the weights (and BatchNorm statistics), as YOLOv5 keeps.
+
+    The decay ramps up from 0 over the first few hundred steps so that the average is not
+    anchored to the random head of step 0 (a run here is under 2,000 steps, so YOLOv5's ramp of
+    2,000 would barely average at all). On a small training set the average swings far less from
+    epoch to epoch than the raw weights, and it is what gets evaluated and shipped.
+    """
+
+    RAMP_STEPS = 200
+
+    def __init__(self, model: SpaghettiNet, decay: float, updates: int = 0) -> None:
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+        self.decay = decay
+        self.updates = updates
+
+    @torch.no_grad()
+    def update(self, model: SpaghettiNet) -> None:
+        self.updates += 1
+        decay = self.decay * (1 - math.exp(-self.updates / self.RAMP_STEPS))
+        for average, current in zip(self.model.state_dict().values(), model.state_dict().values(), strict=True):
+            if average.dtype.is_floating_point:
+                average.mul_(decay).add_(current.detach(), alpha=1 - decay)
+            else:
+                average.copy_(current)
+
+
+def make_batch(
+    samples: list[dataset.Sample],
+    pool: list[dataset.Sample],
+    augment: dataset.Augmenter,
+    grid: tuple[int, int],
+    mosaic: float,
+):
+    """Augmented images ``[B, 3, H, W]`` and their stacked targets; ``mosaic`` of them tile 3 more from ``pool``."""
     images, heats, box_targets, box_weights = [], [], [], []
     for sample in samples:
-        image, boxes = augment(sample)
+        if augment.rng.random() < mosaic:
+            others = augment.rng.choice(len(pool), size=3)
+            image, boxes = augment.mosaic([sample, *(pool[i] for i in others)])
+        else:
+            image, boxes = augment(sample)
         heat, box_target, box_weight = make_targets(boxes, *grid)
         images.append(image)
         heats.append(heat)
@@ -230,9 +277,13 @@ def main(argv: list[str] | None = None) -> None:
     total_steps = steps_per_epoch * args.epochs
 
     start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
+    average = WeightAverage(model, args.ema_decay) if args.ema_decay else None
     if args.resume:
         checkpoint = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
-        model.load_state_dict(checkpoint["model"])
+        model.load_state_dict(checkpoint.get("raw_model", checkpoint["model"]))
+        if average is not None:
+            average.model.load_state_dict(checkpoint["model"])
+            average.updates = checkpoint["average_updates"]
         optimizer.load_state_dict(checkpoint["optimizer"])
         rng.bit_generator.state = checkpoint["numpy_rng"]
         torch.set_rng_state(checkpoint["torch_rng"])
@@ -253,19 +304,22 @@ def main(argv: list[str] | None = None) -> None:
             for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps)
             indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
-            images, targets = make_batch([epoch_samples[i] for i in indices], augment, grid)
+            images, targets = make_batch([epoch_samples[i] for i in indices], epoch_samples, augment, grid, args.mosaic)
             heat, log_distances = model(normalise(images))
             heat_loss, box_loss = detection_loss(heat, log_distances, targets)
             optimizer.zero_grad(set_to_none=True)
             (heat_loss + box_loss).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
             optimizer.step()
+            if average is not None:
+                average.update(model)
             sums += (heat_loss.item(), box_loss.item())
             if batch_index % 20 == 19:
                 heat_mean, box_mean = sums / (batch_index + 1)
                 progress = f"epoch {epoch + 1} step {batch_index + 1}/{steps_per_epoch}"
                 print(f"  {progress} heat {heat_mean:.3f} box {box_mean:.3f}", flush=True)
-        val_metrics = evaluate_val(model, val, args.input_size)
+        shipped = average.model if average is not None else model
+        val_metrics = evaluate_val(shipped, val, args.input_size)
         elapsed = elapsed_before + time.monotonic() - epoch_started
         record = {
             "epoch": epoch + 1,
@@ -277,7 +331,10 @@ def main(argv: list[str] | None = None) -> None:
         history.append(record)
         print(json.dumps(record), flush=True)
         checkpoint = {
-            "model": model.state_dict(),
+            # "model" is what export and --init-from read: the averaged weights when there are any.
+            "model": shipped.state_dict(),
+            "raw_model": model.state_dict(),
+            "average_updates": average.updates if average is not None else 0,
             "optimizer": optimizer.state_dict(),
             "epoch": epoch,
             "best_ap": max(best_ap, val_metrics["ap50"]),
