@@ -158,7 +158,9 @@ class Augmenter:
             )
             canvas.paste(tile, (left, top))
             boxes = crop_boxes(sample.boxes, x0, y0, crop_w, crop_h, zoom, zoom)
-            all_boxes.append(boxes + np.array([left, top, left, top], dtype=np.float32))
+            # Clipped to the tile: the crop's float arithmetic can leave a box a hair outside it.
+            offset = np.array([left, top, left, top], dtype=np.float32)
+            all_boxes.append(np.clip(boxes + offset, offset, [right, bottom, right, bottom]))
         return self._finish(np.asarray(canvas, dtype=np.float32) / 255.0, np.concatenate(all_boxes))
 
     def _finish(self, array: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
