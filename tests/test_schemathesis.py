@@ -12,6 +12,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from obico_api.wsgi import application
 from tests.factories import AccessTokenFactory
@@ -45,4 +46,9 @@ def bearer(user, printer, keep_test_connection):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_conforms_to_its_schema(case, bearer):
-    case.call_and_validate(headers=bearer)
+    excluded = []
+    if case.operation.path.endswith("/predict/"):
+        # OpenAPI can only type the upload as binary; random bytes are not a JPEG, PNG or WebP, so
+        # the 400 they get is right. Every other check (documented statuses, bodies, no 5xx) still runs.
+        excluded.append(positive_data_acceptance)
+    case.call_and_validate(headers=bearer, excluded_checks=excluded)
