@@ -1,0 +1,147 @@
+"""Where a predict's time goes beyond the floor, in process (no HTTP), on PostgreSQL.
+
+    .venv/bin/python bench/overhead.py [--requests 300]
+
+Calls Django's WSGI handler directly with a real multipart predict, as gunicorn would, and times
+each stage by wrapping the functions that do it (authentication, multipart parsing, decode, model,
+the locked read, commit, ...), plus every SQL statement. Prints JSON: the floor measured in the same
+run, the whole request, and the mean milliseconds per request of each stage. Stages nest (the
+"DRF view" holds the others), so they do not add up to the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import django_setup, make_printing_owner, percentiles, prepare_database, webcam_jpeg
+
+BOUNDARY = "benchboundary"
+
+
+def multipart(jpeg: bytes) -> bytes:
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="img"; filename="s.jpg"\r\n'
+    return (head + "Content-Type: image/jpeg\r\n\r\n").encode() + jpeg + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+
+    os.environ.update(
+        DEBUG="0",
+        SECRET_KEY="bench-" + "x" * 50,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        THROTTLE_RATE_API="1000000/min",
+        THROTTLE_RATE_PREDICT="1000000/min",
+        DETECTION_THREADS="1",
+        LOG_LEVEL="ERROR",
+    )
+    prepare_database()
+    django_setup()
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+    from rest_framework.parsers import MultiPartParser
+    from rest_framework.views import APIView
+
+    import detection.services
+    from bench.inference import predict_floor, timed
+    from detection.runner import Detector, get_detector
+
+    token, (printer_id,), _ = make_printing_owner(1, prefix="overhead")
+    jpeg = webcam_jpeg()
+    body = multipart(jpeg)
+    handler = WSGIHandler()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": f"/api/v1/printers/{printer_id}/predict/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+    }
+
+    def request() -> None:
+        statuses = []
+        b"".join(handler({**environ, "wsgi.input": io.BytesIO(body)}, lambda status, headers: statuses.append(status)))
+        assert statuses[0].startswith("200"), statuses
+
+    totals: dict[str, float] = defaultdict(float)
+
+    def stage(owner, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed_stage(*a, **kw):
+            started = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                totals[label] += time.perf_counter() - started
+
+        setattr(owner, name, timed_stage)
+
+    stage(APIView, "dispatch", "DRF view (all below)")
+    stage(OAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
+    stage(MultiPartParser, "parse", "multipart parsing")
+    stage(detection.services, "decode_image", "decode (floor)")
+    stage(Detector, "detect", "resize + inference + NMS (floor)")
+    stage(detection.services, "printer_stats_lock", "locked stats read + printer read")
+    stage(BaseDatabaseWrapper, "commit", "commit")
+    statements: dict[str, list[float]] = defaultdict(list)
+
+    def sql_timer(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements[" ".join(sql.split()[:4])[:60]].append((time.perf_counter() - started) * 1000)
+
+    detector = get_detector()
+    floor = timed(lambda: predict_floor(detector, jpeg), args.requests)
+    for _ in range(20):
+        request()
+    totals.clear()
+    latencies = []
+    with connection.execute_wrapper(sql_timer):
+        for _ in range(args.requests):
+            started = time.perf_counter()
+            request()
+            latencies.append((time.perf_counter() - started) * 1000)
+    whole = percentiles(latencies)
+    print(
+        json.dumps(
+            {
+                "floor_ms": floor,
+                "request_ms": whole,
+                "overhead_p50_ms": round(whole["p50"] - floor["p50"], 2),
+                "stage_mean_ms": {k: round(v / args.requests * 1000, 3) for k, v in totals.items()},
+                "sql_median_ms": {
+                    k: {"per_request": round(len(v) / args.requests, 2), "median": round(statistics.median(v), 3)}
+                    for k, v in statements.items()
+                },
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
