@@ -1,10 +1,12 @@
 """Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
 
-    python -m detection.training.train --out .train/run1            # fresh run
-    python -m detection.training.train --out .train/run1 --resume   # continue after a stop
-    # fine-tune run1's weights with generated plain negatives (see synthetic.py)
-    python -m detection.training.train --out .train/run2 --init-from .train/run1/last.pt \
-        --synthetic-negatives 300 --epochs 4 --lr 4e-4 --freeze-epochs 0 --warmup-epochs 0.25
+    python -m detection.training.train --out .train/run3            # the shipped recipe (defaults)
+    python -m detection.training.train --out .train/run3 --resume   # continue after a stop
+
+The defaults are the shipped model's recipe: 26 epochs at 320x320, half the samples 4-image
+mosaics, 150 generated plain scenes (synthetic.py) added to every epoch, and an exponential
+average of the weights that is evaluated and exported. ``--init-from`` starts from another
+checkpoint's weights instead of ImageNet's, e.g. to fine-tune.
 
 Each epoch prints its losses and the val AP50 (computed on the val images at the model input,
 through the same graph that is exported). ``last.pt`` is written after every epoch and
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / ".train" / "run", help="checkpoint folder")
     parser.add_argument("--input-size", type=parse_size, default=(320, 320), help="model input WxH")
-    parser.add_argument("--epochs", type=int, default=22)
+    parser.add_argument("--epochs", type=int, default=26)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the neck and head")
     parser.add_argument("--backbone-lr-factor", type=float, default=0.25, help="backbone lr = lr x this")
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--synthetic-negatives",
         type=int,
-        default=0,
+        default=150,
         help="generated plain scenes (synthetic.py) added to every epoch, drawn afresh from (seed, epoch)",
     )
     parser.add_argument(
@@ -86,12 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--warmup-epochs", type=float, default=1.0, help="linear lr warm-up length before the cosine decay"
     )
     parser.add_argument(
-        "--mosaic", type=float, default=0.0, help="share of training samples that are 4-image mosaics (0 = none)"
+        "--mosaic", type=float, default=0.5, help="share of training samples that are 4-image mosaics (0 = none)"
     )
     parser.add_argument(
         "--ema-decay",
         type=float,
-        default=0.0,
+        default=0.998,
         help="keep an exponential moving average of the weights with this decay and ship it (0 = off)",
     )
     parser.add_argument("--threads", type=int, default=2)
