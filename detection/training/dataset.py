@@ -108,9 +108,11 @@ class Augmenter:
     jitter (up to 4:3 either way) covers webcam frames that the runner squashes into the input.
     """
 
-    def __init__(self, input_size: tuple[int, int], rng: np.random.Generator) -> None:
+    def __init__(self, input_size: tuple[int, int], rng: np.random.Generator, channel_shuffle: float = 0.0) -> None:
         self.input_size = input_size
         self.rng = rng
+        # Share of samples whose RGB channels are permuted: filament comes in every colour.
+        self.channel_shuffle = channel_shuffle
 
     def __call__(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
         rng = self.rng
@@ -170,6 +172,9 @@ class Augmenter:
             array = array[:, ::-1]
             boxes = np.stack([out_w - boxes[:, 2], boxes[:, 1], out_w - boxes[:, 0], boxes[:, 3]], axis=1)
         array = self._colour_jitter(array)
+        # Drawn only when enabled, so that runs without it consume the generator exactly as before.
+        if self.channel_shuffle and self.rng.random() < self.channel_shuffle:
+            array = array[:, :, self.rng.permutation(3)]
         return np.ascontiguousarray(array.transpose(2, 0, 1)), boxes.astype(np.float32).reshape(-1, 4)
 
     def _colour_jitter(self, array: np.ndarray) -> np.ndarray:

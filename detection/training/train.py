@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mosaic", type=float, default=0.5, help="share of training samples that are 4-image mosaics (0 = none)"
     )
     parser.add_argument(
+        "--channel-shuffle", type=float, default=0.0, help="share of samples with their RGB channels permuted"
+    )
+    parser.add_argument(
         "--ema-decay",
         type=float,
         default=0.998,
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         start_epoch, best_ap = checkpoint["epoch"] + 1, checkpoint["best_ap"]
         history, elapsed_before = checkpoint["history"], checkpoint["elapsed_s"]
         print(f"resumed after epoch {start_epoch} (best AP50 so far {best_ap:.3f})", flush=True)
-    augment = dataset.Augmenter(args.input_size, rng)
+    augment = dataset.Augmenter(args.input_size, rng, channel_shuffle=args.channel_shuffle)
     epoch_started = time.monotonic()
 
     for epoch in range(start_epoch, args.epochs):

@@ -47,3 +47,15 @@ def test_each_mosaic_box_covers_pixels_of_its_own_image(seed):
         # Colour jitter scales brightness, but the white tile stays far brighter than the black ones.
         inside = image[:, y1 + 1 : y2 - 1, x1 + 1 : x2 - 1]
         assert inside.min() > 0.5
+
+
+def dominant_channels(channel_shuffle: float) -> set[int]:
+    red = Sample(np.zeros((400, 400, 3), dtype=np.uint8), np.zeros((0, 4), dtype=np.float32), Path("red.jpg"))
+    red.pixels[..., 0] = 220
+    augment = Augmenter(INPUT, np.random.default_rng(0), channel_shuffle=channel_shuffle)
+    return {int(augment(red)[0].mean(axis=(1, 2)).argmax()) for _ in range(30)}
+
+
+def test_channel_shuffle_turns_red_filament_into_other_colours():
+    assert dominant_channels(0.0) == {0}
+    assert dominant_channels(1.0) == {0, 1, 2}
