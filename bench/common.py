@@ -116,24 +116,31 @@ def make_printing_owner(count: int, *, prefix: str):
     return raw, [printer.pk for printer in printers], user
 
 
+def production_settings(detection_threads: int) -> dict[str, str]:
+    """The environment of a production deployment on loopback, as every benchmark runs the service."""
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DETECTION_THREADS": str(detection_threads),
+        # The benchmarks measure the server, not our rate limits.
+        "THROTTLE_RATE_API": "1000000/min",
+        "THROTTLE_RATE_PREDICT": "1000000/min",
+        "LOG_LEVEL": "ERROR",  # 404s of raced predicts are expected in the soak
+    }
+
+
 @contextmanager
 def gunicorn(*, workers: int, threads: int, detection_threads: int, port: int = 8765, extra_env: dict | None = None):
     """The production server as the Dockerfile runs it (gunicorn.conf.py), on loopback."""
     env = {
         **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
+        **production_settings(detection_threads),
         "DATABASE_URL": BENCH_DATABASE_URL,
         "BIND": f"127.0.0.1:{port}",
         "WEB_WORKERS": str(workers),
         "WEB_THREADS": str(threads),
-        "DETECTION_THREADS": str(detection_threads),
-        # The benchmark measures the server, not our rate limits.
-        "THROTTLE_RATE_API": "1000000/min",
-        "THROTTLE_RATE_PREDICT": "1000000/min",
-        "LOG_LEVEL": "ERROR",  # 404s of raced predicts are expected here
         **(extra_env or {}),
     }
     process = subprocess.Popen(

@@ -24,7 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import django_setup, make_printing_owner, percentiles, prepare_database, webcam_jpeg
+from bench.common import (
+    django_setup,
+    make_printing_owner,
+    percentiles,
+    prepare_database,
+    production_settings,
+    webcam_jpeg,
+)
 
 BOUNDARY = "benchboundary"
 
@@ -39,16 +46,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
 
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY="bench-" + "x" * 50,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0",
-        THROTTLE_RATE_API="1000000/min",
-        THROTTLE_RATE_PREDICT="1000000/min",
-        DETECTION_THREADS="1",
-        LOG_LEVEL="ERROR",
-    )
+    os.environ.update(production_settings(detection_threads=1))
     prepare_database()
     django_setup()
     from django.core.handlers.wsgi import WSGIHandler

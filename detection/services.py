@@ -18,6 +18,7 @@ from detection.postprocess import Detection, failure_score
 from detection.runner import ModelUnavailable, get_detector
 from detection.selectors import printer_stats_lock
 from detection.verdict import Verdict, VerdictRule, verdict_of
+from printers.selectors import PRINTER_NOT_FOUND
 from webhooks.services import EVENT_PRINT_FAILURE, EVENT_PRINT_WARNING, webhook_event_enqueue
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
         try:
             stats = printer_stats_lock(printer_id=printer_id, owner=owner)
         except PrinterStats.DoesNotExist:
-            raise Http404("Printer not found.") from None
+            raise Http404(PRINTER_NOT_FOUND) from None
         current_print = stats.printer.current_print
         if current_print is None:
             raise Http404("The printer is not printing.")

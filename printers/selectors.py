@@ -5,6 +5,9 @@ from django.http import Http404
 
 from printers.models import Printer
 
+# Another user's printer reads exactly like a missing one, wherever ownership is checked.
+PRINTER_NOT_FOUND = "Printer not found."
+
 
 def printer_list(*, user) -> QuerySet[Printer]:
     """The user's printers with their current print and statistics, in one query."""
@@ -16,4 +19,4 @@ def printer_get(*, user, printer_id: int) -> Printer:
     try:
         return printer_list(user=user).get(pk=printer_id)
     except Printer.DoesNotExist:
-        raise Http404("Printer not found.") from None
+        raise Http404(PRINTER_NOT_FOUND) from None

@@ -154,10 +154,10 @@ class WeightAverage:
 
     RAMP_STEPS = 200
 
-    def __init__(self, model: SpaghettiNet, decay: float, updates: int = 0) -> None:
+    def __init__(self, model: SpaghettiNet, decay: float) -> None:
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
         self.decay = decay
-        self.updates = updates
+        self.updates = 0
 
     @torch.no_grad()
     def update(self, model: SpaghettiNet) -> None:
