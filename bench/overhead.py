@@ -99,6 +99,7 @@ def main() -> None:
     stage(APIView, "dispatch", "DRF view (all below)")
     stage(OAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
     stage(MultiPartParser, "parse", "multipart parsing")
+    stage(APIView, "check_throttles", "rate limits (cache)")
     stage(detection.services, "decode_image", "decode (floor)")
     stage(Detector, "detect", "resize + inference + NMS (floor)")
     stage(detection.services, "printer_stats_lock", "locked stats read + printer read")
