@@ -22,6 +22,8 @@ import requests
 PROJECT = Path(__file__).resolve().parent.parent
 DATASETS = Path(os.environ.get("DATASETS", PROJECT.parent / "shared" / "datasets"))
 BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/obico_bench")
+# Production shares one Redis between the workers (docker-compose): rate limits and token lookups.
+BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/15")
 
 
 def webcam_jpeg(size=(1280, 720), quality=85) -> bytes:
@@ -123,6 +125,7 @@ def production_settings(detection_threads: int) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",
+        "CACHE_URL": BENCH_CACHE_URL,
         "DETECTION_THREADS": str(detection_threads),
         # The benchmarks measure the server, not our rate limits.
         "THROTTLE_RATE_API": "1000000/min",

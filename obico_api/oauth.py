@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from accounts.token_cache import access_token_load
+
 # RFC 9700 (OAuth 2.0 Security BCP): the implicit and the password grants must not be used.
 REFUSED_GRANT_TYPES = frozenset({"password"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -46,6 +48,9 @@ class CodeFlowOnlyValidator(OAuth2Validator):
             # with its secret; the toolkit stores one grant type an app, so we allow this here.
             return True
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def _load_access_token(self, token):
+        return access_token_load(token, super()._load_access_token)
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         if redirect_uri_problem(redirect_uri):

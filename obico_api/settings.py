@@ -89,8 +89,13 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The rate-limit counters: per process by default; CACHE_URL=redis://... shares them between workers.
+# Rate-limit counters and cached token lookups: per process by default; CACHE_URL=redis://...
+# shares them between workers (docker-compose does).
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# How long a bearer-token lookup may be served from the cache (accounts/token_cache.py). On by default
+# only with a shared cache, whose tombstones end a revoked token in every worker at once; a per-process
+# cache could not tell the other workers.
+ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=60 if env.str("CACHE_URL", "") else 0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
