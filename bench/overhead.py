@@ -25,20 +25,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
+    BOUNDARY,
     django_setup,
     make_printing_owner,
+    multipart,
     percentiles,
     prepare_database,
     production_settings,
     webcam_jpeg,
 )
-
-BOUNDARY = "benchboundary"
-
-
-def multipart(jpeg: bytes) -> bytes:
-    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="img"; filename="s.jpg"\r\n'
-    return (head + "Content-Type: image/jpeg\r\n\r\n").encode() + jpeg + f"\r\n--{BOUNDARY}--\r\n".encode()
 
 
 def main() -> None:

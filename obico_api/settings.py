@@ -95,7 +95,10 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # How long a bearer-token lookup may be served from the cache (accounts/token_cache.py). On by default
 # only with a shared cache, whose tombstones end a revoked token in every worker at once; a per-process
 # cache could not tell the other workers.
-ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=60 if env.str("CACHE_URL", "") else 0)
+PER_PROCESS_CACHES = {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
+ACCESS_TOKEN_CACHE_SECONDS = env.int(
+    "ACCESS_TOKEN_CACHE_SECONDS", default=0 if CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES else 60
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
