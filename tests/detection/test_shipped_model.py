@@ -1,5 +1,5 @@
-"""The shipped model: it loads through the service's runner, honours the tensor contract, and
-scores plain scenes with no filament as clean."""
+"""The shipped models (the default and its int8 quantisation): they load through the service's
+runner, honour the tensor contract, and score plain scenes with no filament as clean."""
 
 import io
 from pathlib import Path
@@ -15,11 +15,17 @@ from detection.postprocess import failure_score
 from detection.runner import Detector
 
 SHIPPED = Path(settings.BASE_DIR) / "models" / "spaghetti-effnetlite0.onnx"
+SHIPPED_INT8 = SHIPPED.with_name("spaghetti-effnetlite0-int8.onnx")
+
+
+@pytest.fixture(scope="module", params=[SHIPPED, SHIPPED_INT8], ids=["float", "int8"])
+def model_path(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def detector():
-    return Detector(SHIPPED, threads=2)
+def detector(model_path):
+    return Detector(model_path, threads=2)
 
 
 def jpeg(image: Image.Image) -> bytes:
@@ -32,11 +38,14 @@ def test_the_service_uses_the_shipped_model_by_default():
     from obico_api import settings as project_settings
 
     assert Path(str(project_settings.DETECTION["MODEL_PATH"])) == SHIPPED
-    assert SHIPPED.stat().st_size <= 15 * 1024 * 1024
 
 
-def test_shipped_model_honours_the_tensor_contract():
-    session = ort.InferenceSession(str(SHIPPED), providers=["CPUExecutionProvider"])
+def test_shipped_models_are_small(model_path):
+    assert model_path.stat().st_size <= 15 * 1024 * 1024
+
+
+def test_shipped_model_honours_the_tensor_contract(model_path):
+    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
     (model_input,) = session.get_inputs()
     outputs = {o.name: o for o in session.get_outputs()}
 
