@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-negatives", action="store_true", help="train on the spaghetti photos only")
     parser.add_argument(
+        "--negative-repeats",
+        type=int,
+        default=3,
+        help="times each real clean photo or frame is seen per epoch (each time augmented afresh)",
+    )
+    parser.add_argument(
         "--synthetic-negatives",
         type=int,
         default=150,
@@ -112,7 +118,8 @@ def load_data(args: argparse.Namespace) -> tuple[list[dataset.Sample], list[data
     train = [dataset.load_sample(img, lbl, cache_size) for img, lbl in dataset.spaghetti_split(args.data_root, "train")]
     positives = len(train)
     if not args.no_negatives:
-        train += [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
+        negatives = [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
+        train += negatives * args.negative_repeats
     val = [
         dataset.load_sample(img, lbl, args.input_size) for img, lbl in dataset.spaghetti_split(args.data_root, "val")
     ]
