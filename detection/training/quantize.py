@@ -32,8 +32,9 @@ NETWORK_NODE_PREFIX = "/net/"  # ExportWrapper names its SpaghettiNet "net"
 class SnapshotReader(CalibrationDataReader):
     """Feeds the calibration images to onnxruntime as the service would prepare them."""
 
-    def __init__(self, detector: Detector, images: list[Path]) -> None:
+    def __init__(self, detector: Detector, input_name: str, images: list[Path]) -> None:
         self.detector = detector
+        self.input_name = input_name
         self.images = iter(images)
 
     def get_next(self) -> dict | None:
@@ -41,7 +42,7 @@ class SnapshotReader(CalibrationDataReader):
         if path is None:
             return None
         image = decode_image(path.read_bytes(), target_size=self.detector.input_size)
-        return {self.detector._input_name: self.detector.preprocess(image)}
+        return {self.input_name: self.detector.preprocess(image)}
 
 
 def calibration_images(root: Path, photos: int, seed: int) -> list[Path]:
@@ -57,12 +58,12 @@ def quantize(model: Path, out: Path, images: list[Path]) -> None:
         prepared = Path(scratch) / "prepared.onnx"
         # Folds and fuses what can be fused first, so each convolution is quantised once.
         quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
-        nodes = onnx.load(str(prepared)).graph.node
-        float_nodes = [node.name for node in nodes if not node.name.startswith(NETWORK_NODE_PREFIX)]
+        graph = onnx.load(str(prepared)).graph
+        float_nodes = [node.name for node in graph.node if not node.name.startswith(NETWORK_NODE_PREFIX)]
         quantize_static(
             str(prepared),
             str(out),
-            SnapshotReader(detector, images),
+            SnapshotReader(detector, graph.input[0].name, images),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             activation_type=QuantType.QUInt8,
