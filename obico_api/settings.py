@@ -90,7 +90,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate-limit counters and cached token lookups: per process by default; CACHE_URL=redis://...
-# shares them between workers (docker-compose does).
+# shares them between workers (docker-compose does). django-environ maps redis:// to django-redis
+# when it is installed (it is a requirement): it keeps one client per process, where Django's own
+# backend builds a new one for every call, and increments in one round trip instead of two.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # How long a bearer-token lookup may be served from the cache (accounts/token_cache.py). On by default
 # only with a shared cache, whose tombstones end a revoked token in every worker at once; a per-process

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 
+import environ
 import pytest
 from django.core.cache import cache
 from PIL import Image
@@ -38,6 +40,23 @@ def detection_settings(settings, tiny_model_path):
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Rate-limit counters live in the cache; each test starts with none."""
+    cache.clear()
+
+
+# A Redis database the tests may empty (.ci/run sets it); without it the Redis cases are skipped.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_backend(request, settings):
+    """Run a test with the per-process cache and with Redis, the cache production shares."""
+    if request.param == "redis":
+        if not TEST_REDIS_URL:
+            pytest.skip("TEST_REDIS_URL is not set")
+        # The same translation of the URL as settings.CACHE_URL, so the same backend.
+        settings.CACHES = {"default": environ.Env.cache_url_config(TEST_REDIS_URL)}
+    cache.clear()
+    yield request.param
     cache.clear()
 
 

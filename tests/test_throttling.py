@@ -5,7 +5,7 @@ import pytest
 from obico_api.api.throttling import TokenRateThrottle
 from tests.conftest import snapshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_backend")]
 
 
 class Clock:

@@ -11,7 +11,7 @@ from oauth2_provider.models import AccessToken
 from accounts import token_cache
 from tests.factories import AccessTokenFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_backend")]
 
 
 @pytest.fixture(autouse=True)
