@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from detection import temporal
+from detection import sql, temporal
 from detection.image import decode_image
 from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection, failure_score
@@ -77,8 +77,10 @@ def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
         verdict = verdict_of(new_stats, sensitivity=stats.printer.sensitivity, rule=VerdictRule(**settings.VERDICT))
         stats.set_temporal_stats(new_stats)
         stats.last_p, stats.last_predicted_at, stats.last_verdict = p, now, verdict
-        stats.save(update_fields=[*PrinterStats.STATS_FIELDS, "last_p", "last_predicted_at", "last_verdict"])
-        prediction = Prediction.objects.create(
+        # The two writes every predict makes, as stats.save(update_fields=...) and
+        # Prediction.objects.create(...) would make them, without the ORM's per-call compiling.
+        sql.update_fields(stats, [*PrinterStats.STATS_FIELDS, "last_p", "last_predicted_at", "last_verdict"])
+        prediction = Prediction(
             print=current_print,
             created_at=now,
             p=p,
@@ -86,6 +88,7 @@ def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
             detections=detections_as_lists(detections),
             **{field: getattr(new_stats, field) for field in PrinterStats.STATS_FIELDS},
         )
+        sql.insert(prediction)
         _record_escalation(current_print, verdict, prediction)
     return PredictionResult(p=p, temporal_stats=new_stats, detections=detections, verdict=verdict)
 
