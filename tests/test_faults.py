@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError, connection
 
+import detection.sql
 from detection.models import Prediction, PrinterStats
 from tests.conftest import snapshot
 
@@ -52,10 +53,10 @@ def test_a_failure_midway_through_a_predict_leaves_the_statistics_untouched(api,
     api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
     before = PrinterStats.objects.get(printer=printer)
 
-    def crash(**kwargs):
+    def crash(instance):
         raise RuntimeError("the worker died after updating the statistics row")
 
-    monkeypatch.setattr(Prediction.objects, "create", crash)
+    monkeypatch.setattr(detection.sql, "insert", crash)  # the history insert, after the update
     response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
 
     assert response.status_code == 500
