@@ -1,12 +1,16 @@
 """Where a predict's time goes beyond the floor, in process (no HTTP), on PostgreSQL.
 
-    .venv/bin/python bench/overhead.py [--requests 300]
+    .venv/bin/python bench/overhead.py [--requests 300] [--without-model]
 
 Calls Django's WSGI handler directly with a real multipart predict, as gunicorn would, and times
 each stage by wrapping the functions that do it (authentication, multipart parsing, decode, model,
 the locked read, commit, ...), plus every SQL statement. Prints JSON: the floor measured in the same
 run, the whole request, and the mean milliseconds per request of each stage. Stages nest (the
 "DRF view" holds the others), so they do not add up to the total.
+
+``--without-model`` replaces decode and detection with a fixed answer, so that only the rest of the
+request is timed, back to back with no floor runs between: the way to compare two versions of the web
+path (a library, a query) without the model's noise.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from bench.common import (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--without-model", action="store_true", help="time only what is not the floor")
     args = parser.parse_args()
 
     os.environ.update(production_settings(detection_threads=1))
@@ -109,6 +114,9 @@ def main() -> None:
             statements[" ".join(sql.split()[:4])[:60]].append((time.perf_counter() - started) * 1000)
 
     detector = get_detector()
+    if args.without_model:
+        print(json.dumps(time_without_model(request, args.requests, totals), indent=2))
+        return
     for _ in range(20):
         predict_floor(detector, jpeg)
         request()
@@ -140,6 +148,28 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def time_without_model(request, requests: int, totals: dict) -> dict:
+    """The request with decode and detection answered at once: what the web path alone costs."""
+    import detection.services
+    from detection.postprocess import Detection
+    from detection.runner import Detector
+
+    detection.services.decode_image = lambda image_bytes, target_size=None: None
+    Detector.detect = lambda self, image: [Detection(0.3, 320.0, 180.0, 40.0, 30.0)]
+    for _ in range(50):
+        request()
+    totals.clear()
+    latencies = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        request()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return {
+        "request_without_model_ms": percentiles(latencies),
+        "stage_mean_ms": {k: round(v / requests * 1000, 3) for k, v in totals.items()},
+    }
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The predict path's SQL, written once per process from the models' own fields.
 
 Every predict runs the same four statements: lock the statistics row, read the printer and its
-print, update the row, insert the history entry. Built by the ORM on each call they cost about
-2 ms of Python a predict on a 2-core server, about 7 % of the whole request (``bench/README.md``);
+print, update the row, insert the history entry. Built by the ORM on each call they cost 2 to 3 ms
+of Python a predict on a 2-core server, 7 to 10 % of the whole request (``bench/README.md``);
 here each is built from ``_meta`` on first use, so a renamed column still follows its model, and
 values go through the fields' own ``get_db_prep_save`` and the backend's converters, exactly as
 the ORM would send and read them. Everything else in the service uses the ORM.
