@@ -57,6 +57,10 @@ def insert(instance: Model) -> None:
         cursor.execute(_insert_sql(type(instance), connection.vendor), values)
 
 
+# The builders below are cached per process; their ``vendor`` argument is only part of the cache key,
+# because quoting, FOR UPDATE and the converters depend on the database backend.
+
+
 def _instance(model: type[Model], row) -> Model:
     """A model instance from a row of its concrete fields, as the ORM itself builds one."""
     attnames, converters = _loader(model, connection.vendor)
