@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError, connection
 
-import detection.sql
 from detection.models import Prediction, PrinterStats
 from tests.conftest import snapshot
 
@@ -48,16 +47,21 @@ def test_readyz_reports_the_database_down(client):
     assert response.json()["database"] == "unavailable"
 
 
-def test_a_failure_midway_through_a_predict_leaves_the_statistics_untouched(api, printer, monkeypatch):
+def test_a_failure_midway_through_a_predict_leaves_the_statistics_untouched(api, printer):
     api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
     api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
     before = PrinterStats.objects.get(printer=printer)
 
-    def crash(instance):
-        raise RuntimeError("the worker died after updating the statistics row")
+    history_table = Prediction._meta.db_table
 
-    monkeypatch.setattr(detection.sql, "insert", crash)  # the history insert, after the update
-    response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
+    def crash(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if f'INSERT INTO "{history_table}"' in sql:  # both writes have run, the commit has not
+            raise RuntimeError("the worker died after writing, before the commit")
+        return result
+
+    with connection.execute_wrapper(crash):
+        response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
 
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error.", "code": "server_error"}

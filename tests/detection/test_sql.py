@@ -1,14 +1,17 @@
 """The predict path's hand-built statements read and write exactly what the ORM would."""
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from detection import sql
 from detection.models import Prediction, PrinterStats
 from detection.selectors import printer_stats_lock
+from printers.models import Printer
 from prints.models import Print
 from tests.conftest import snapshot
 from tests.factories import PrinterFactory, UserFactory
@@ -100,6 +103,58 @@ def test_insert_stores_what_create_would(printing):
     # Filters and ordering on the timestamp agree too (SQLite compares the stored text).
     assert Prediction.objects.filter(created_at__lt=now + timedelta(microseconds=1)).count() == 2
     assert Prediction.objects.filter(created_at__gt=now).count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: SQLite serialises whole transactions")
+@pytest.mark.django_db(transaction=True)
+def test_a_lock_that_waited_reads_the_printer_as_the_holder_committed_it(printing):
+    """The read after the lock sees the finish that held the lock."""
+    holder, observer = (connections.create_connection(DEFAULT_DB_ALIAS) for _ in range(2))
+    result, errors = {}, []
+
+    def wait_for_the_lock():
+        try:
+            with transaction.atomic():
+                result["stats"] = printer_stats_lock(printer_id=printing.pk)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    waiter = threading.Thread(target=wait_for_the_lock)
+    try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute(sql._stats_lock_sql(holder.vendor, by_owner=False), [printing.pk])
+            waiter.start()
+            wait_until_a_query_waits_for_a_lock(observer)
+            # The holder ends the print while the other transaction waits for the row.
+            table, pk = Printer._meta.db_table, Printer._meta.pk.column
+            column = Printer._meta.get_field("current_print").column
+            end_the_print = f"UPDATE {table} SET {column} = NULL WHERE {pk} = %s"  # noqa: S608 (names from the model)
+            cursor.execute(end_the_print, [printing.pk])
+        holder.commit()
+        waiter.join(timeout=10)
+    finally:
+        holder.close()
+        observer.close()
+
+    assert errors == []
+    assert result["stats"].printer.current_print is None
+
+
+def wait_until_a_query_waits_for_a_lock(observer, seconds=10.0):
+    # Its own connection in autocommit: within one transaction pg_stat_activity does not change.
+    deadline = time.monotonic() + seconds
+    with observer.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no query waited for the statistics lock")
 
 
 def test_other_owners_printers_are_untouched_by_a_predict(api, printing, user):
