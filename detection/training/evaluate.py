@@ -8,7 +8,8 @@
 Prints one JSON object:
 
 - ``positives``: spaghetti AP50 (detector at conf 0.001, IoU 0.5, boxes in pixels of the upload,
-  class 1 only) and precision/recall of the detections the service keeps (conf > 0.08).
+  class 1 only), AP at IoU 0.3 as a diagnostic, precision/recall of the detections the service
+  keeps (conf > 0.08), and why each of its wrong boxes is wrong (``metrics.wrong_box_kinds``).
 - ``negatives``: for each ``--negatives`` folder (searched recursively; name it with
   ``LABEL=PATH``) and for all of them together: image-level AUROC of the score p between the
   positive images (those with at least one spaghetti box) and the negatives, the recall at the
@@ -68,17 +69,23 @@ class Evaluator:
 
 def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) -> tuple[dict, list[float]]:
     """Box metrics over ``folder/images`` + ``folder/labels``; also the p of each image with spaghetti."""
-    scores, tps, service_tps, num_gt, image_p = [], [], [], 0, []
+    scores, tps, tps_at_iou30, service_tps, num_gt, image_p = [], [], [], [], 0, []
+    wrong_boxes = dict.fromkeys(metrics.WRONG_BOX_KINDS, 0)
     pairs = [(image, folder / "labels" / f"{image.stem}.txt") for image in dataset.list_images(folder / "images")]
     for image_path, label_path in pairs:
         width, height, detections, service_detections = evaluator.run(image_path)
         gt = dataset.read_yolo_boxes(label_path, width, height)
         confs = np.array([d.confidence for d in detections])
-        tp = metrics.match_detections(metrics.detections_to_xyxy(detections), confs, gt)
+        boxes = metrics.detections_to_xyxy(detections)
+        tp = metrics.match_detections(boxes, confs, gt)
         service_confs = np.array([d.confidence for d in service_detections])
-        service_tp = metrics.match_detections(metrics.detections_to_xyxy(service_detections), service_confs, gt)
+        service_boxes = metrics.detections_to_xyxy(service_detections)
+        service_tp = metrics.match_detections(service_boxes, service_confs, gt)
+        for kind, count in metrics.wrong_box_kinds(service_boxes, service_confs, gt).items():
+            wrong_boxes[kind] += count
         scores.extend(confs)
         tps.extend(tp)
+        tps_at_iou30.extend(metrics.match_detections(boxes, confs, gt, iou_threshold=0.3))
         service_tps.extend(service_tp)
         num_gt += len(gt)
         p = failure_score(service_detections)
@@ -101,9 +108,12 @@ def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) 
         "images_with_spaghetti": len(image_p),
         "spaghetti_boxes": num_gt,
         "ap50": round(metrics.average_precision(scores, tps, num_gt), 4),
+        # Diagnostic: how much of the AP50 gap is where boxes are drawn rather than what is found.
+        "ap30": round(metrics.average_precision(scores, tps_at_iou30, num_gt), 4),
         "precision@0.08": round(precision, 4),
         "recall@0.08": round(recall, 4),
         "detections@0.08": len(service_tps),
+        "wrong_boxes@0.08": wrong_boxes,
         "median_p": round(float(np.median(image_p)), 4) if image_p else None,
     }
     return result, image_p

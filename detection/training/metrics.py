@@ -21,15 +21,20 @@ def detections_to_xyxy(detections: Sequence[Detection]) -> np.ndarray:
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise IoU ``[len(a), len(b)]``; degenerate boxes have IoU 0 with everything."""
+    inter, area_a, area_b = _intersections_and_areas(a, b)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def _intersections_and_areas(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise intersection areas ``[len(a), len(b)]``, and the areas of ``a`` and of ``b``."""
     a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     inter_w = np.clip(np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
     inter_h = np.clip(np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = inter_w * inter_h
     area_a = np.clip(a[:, 2] - a[:, 0], 0, None) * np.clip(a[:, 3] - a[:, 1], 0, None)
     area_b = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return inter_w * inter_h, area_a, area_b
 
 
 def match_detections(
@@ -54,6 +59,45 @@ def match_detections(
             taken[best] = True
             tp[index] = True
     return tp
+
+
+WRONG_BOX_KINDS = ("part_of_a_labelled_box", "spans_several_boxes", "duplicate", "misplaced", "background")
+
+
+def wrong_box_kinds(
+    pred_boxes: np.ndarray, scores: np.ndarray, gt_boxes: np.ndarray, iou_threshold: float = 0.5
+) -> dict[str, int]:
+    """Why each prediction that ``match_detections`` does not count as a true positive is wrong.
+
+    - ``spans_several_boxes``: it holds at least half of each of two or more labelled boxes;
+    - ``part_of_a_labelled_box``: at least half of it lies inside one labelled box that it covers
+      too little of to match (a piece of a region that was labelled as one);
+    - ``duplicate``: it matches a labelled box that a higher-scored prediction already took;
+    - ``misplaced``: it overlaps a labelled box with IoU from 0.1 up to the threshold;
+    - ``background``: it overlaps no labelled box by IoU 0.1 or more.
+    """
+    kinds = dict.fromkeys(WRONG_BOX_KINDS, 0)
+    tp = match_detections(pred_boxes, scores, gt_boxes, iou_threshold)
+    gt_boxes = np.asarray(gt_boxes, dtype=np.float64).reshape(-1, 4)
+    if not len(gt_boxes):
+        kinds["background"] = int((~tp).sum())
+        return kinds
+    iou = box_iou(pred_boxes, gt_boxes)
+    inter, pred_area, gt_area = _intersections_and_areas(pred_boxes, gt_boxes)
+    share_of_gt = np.divide(inter, gt_area[None, :], out=np.zeros_like(inter), where=gt_area[None, :] > 0)
+    share_of_pred = np.divide(inter, pred_area[:, None], out=np.zeros_like(inter), where=pred_area[:, None] > 0)
+    for index in np.flatnonzero(~tp):
+        if (share_of_gt[index] >= 0.5).sum() >= 2:
+            kinds["spans_several_boxes"] += 1
+        elif iou[index].max() >= iou_threshold:
+            kinds["duplicate"] += 1
+        elif (share_of_pred[index] >= 0.5).any():
+            kinds["part_of_a_labelled_box"] += 1
+        elif iou[index].max() >= 0.1:
+            kinds["misplaced"] += 1
+        else:
+            kinds["background"] += 1
+    return kinds
 
 
 def average_precision(scores: Sequence[float], tp: Sequence[bool], num_gt: int) -> float:

@@ -13,6 +13,7 @@ from detection.training.metrics import (
     match_detections,
     precision_recall,
     recall_at_false_alarm_rate,
+    wrong_box_kinds,
 )
 
 
@@ -53,6 +54,39 @@ def test_a_detection_falls_back_to_the_next_unmatched_object():
 
 def test_detections_with_no_ground_truth_are_all_false_positives():
     assert match_detections(np.array([[0, 0, 1, 1]]), np.array([0.5]), np.zeros((0, 4))).tolist() == [False]
+
+
+def test_each_wrong_box_is_put_down_to_one_kind():
+    gt = np.array([[0, 0, 100, 100], [200, 0, 210, 10], [220, 0, 230, 10], [0, 300, 20, 320]])
+    preds = np.array(
+        [
+            [0, 0, 100, 100],  # true positive: gt 0
+            [0, 0, 100, 95],  # IoU 0.95 with gt 0, already taken: duplicate
+            [10, 10, 40, 40],  # inside gt 0, IoU 0.09: part of a labelled box
+            [200, 0, 230, 10],  # holds all of gt 1 and gt 2: spans several boxes
+            [10, 305, 40, 325],  # IoU 150/850 = 0.18 with gt 3, a quarter of it inside: misplaced
+            [500, 500, 510, 510],  # touches nothing: background
+        ]
+    )
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+
+    assert wrong_box_kinds(preds, scores, gt) == {
+        "part_of_a_labelled_box": 1,
+        "spans_several_boxes": 1,
+        "duplicate": 1,
+        "misplaced": 1,
+        "background": 1,
+    }
+
+
+def test_every_box_in_an_image_without_labels_is_background():
+    assert wrong_box_kinds(np.array([[0, 0, 5, 5], [1, 1, 3, 3]]), np.array([0.5, 0.4]), np.zeros((0, 4))) == {
+        "part_of_a_labelled_box": 0,
+        "spans_several_boxes": 0,
+        "duplicate": 0,
+        "misplaced": 0,
+        "background": 2,
+    }
 
 
 def test_ap_of_a_perfect_ranking_is_one():
