@@ -6,10 +6,11 @@ gaussian also learn the box itself through a GIoU loss weighted by the gaussian,
 centre count most. Where boxes overlap, the smaller box owns the cells, as small failures are the
 ones a large neighbour would otherwise swallow.
 
-With ``box_region="box"`` every cell whose centre lies inside a box regresses it (FCOS-style),
-weighted at least ``BOX_REGION_MIN``: a peak that fires on one tangle inside a large labelled region
-then predicts the whole region instead of the tangle (most of the shipped model's wrong boxes on val
-are such pieces; ``models/README.md``).
+With ``box_region="box"`` (the shipped recipe) every cell whose centre lies inside a box regresses it
+(FCOS-style), weighted at least ``BOX_REGION_MIN``. It was meant to make a peak that fires on one
+tangle inside a large labelled region predict the whole region; measured, it did not (such pieces
+are still most of the wrong boxes), but the model trained with it scores clean images lower
+(``models/README.md``, run 8).
 """
 
 from __future__ import annotations
