@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from detection.training.model import STRIDE, decode_boxes
+from detection.training.model import STRIDE, cell_centres, decode_boxes
 
 # TTFNet's alpha: the gaussian's standard deviation is 0.54/6 of the box side.
 GAUSSIAN_ALPHA = 0.54
@@ -43,6 +43,8 @@ def make_targets(
     if not len(boxes):
         return heat, box_target, box_weight
     ys, xs = np.mgrid[0:grid_h, 0:grid_w].astype(np.float32)
+    if box_region == "box":
+        centres_x, centres_y = (centres.numpy() for centres in cell_centres(grid_h, grid_w))
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     for index in np.argsort(-areas):  # largest first, so smaller boxes overwrite shared cells
         x1, y1, x2, y2 = boxes[index]
@@ -54,8 +56,7 @@ def make_targets(
         heat = np.maximum(heat, gaussian)
         region = gaussian >= BOX_REGION_MIN
         if box_region == "box":
-            centre_x_px, centre_y_px = (xs + 0.5) * STRIDE, (ys + 0.5) * STRIDE
-            inside = (centre_x_px > x1) & (centre_x_px < x2) & (centre_y_px > y1) & (centre_y_px < y2)
+            inside = (centres_x > x1) & (centres_x < x2) & (centres_y > y1) & (centres_y < y2)
             region = region | inside
             gaussian = np.maximum(gaussian, BOX_REGION_MIN)
         # Large boxes spread their loss over more cells; log(area) keeps them from being drowned

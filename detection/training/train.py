@@ -190,7 +190,7 @@ def make_batch(
     augment: dataset.Augmenter,
     grid: tuple[int, int],
     mosaic: float,
-    box_region: str = "gaussian",
+    box_region: str,
 ):
     """Augmented images ``[B, 3, H, W]`` and their stacked targets; ``mosaic`` of them tile 3 more from ``pool``."""
     images, heats, box_targets, box_weights = [], [], [], []
