@@ -4,6 +4,17 @@ from django.db.models import QuerySet
 
 from detection import sql
 from detection.models import Prediction, PrinterStats
+from printers.models import Printer
+
+
+def printer_current_print_id(*, printer_id: int, owner) -> int | None:
+    """The id of the owner's printer's current print (None when idle); ``Printer.DoesNotExist`` if not the owner's.
+
+    One indexed query, no lock: predict asks it before decoding an upload, so that nobody makes
+    us decode an image for a printer that is not theirs or not printing. The locked read after
+    the model (``printer_stats_lock``) stays the authority: the print may end in between.
+    """
+    return Printer.objects.values_list("current_print_id", flat=True).get(pk=printer_id, owner=owner)
 
 
 def printer_stats_lock(*, printer_id: int, owner=None) -> PrinterStats:

@@ -12,12 +12,13 @@ from django.http import Http404
 from django.utils import timezone
 
 from detection import sql, temporal
-from detection.image import decode_image
+from detection.image import ImageLimits, decode_image
 from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection, failure_score
 from detection.runner import ModelUnavailable, get_detector
-from detection.selectors import printer_stats_lock
+from detection.selectors import printer_current_print_id, printer_stats_lock
 from detection.verdict import Verdict, VerdictRule, verdict_of
+from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND
 from webhooks.services import EVENT_PRINT_FAILURE, EVENT_PRINT_WARNING, webhook_event_enqueue
 
@@ -39,25 +40,46 @@ def detections_as_lists(detections: list[Detection]) -> list:
     return [[d.confidence, [d.xc, d.yc, d.w, d.h]] for d in detections]
 
 
+def image_limits() -> ImageLimits:
+    """What an upload may cost to decode, from ``settings.DETECTION`` (README, "Security")."""
+    config = settings.DETECTION
+    return ImageLimits(
+        max_pixels=config["MAX_PIXELS"],
+        max_full_decode_pixels=config["MAX_FULL_DECODE_PIXELS"],
+        max_aspect_ratio=config["MAX_ASPECT_RATIO"],
+        max_jpeg_scans=config["MAX_JPEG_SCANS"],
+        max_bytes=config["MAX_IMAGE_BYTES"],
+        max_webp_bytes=config["MAX_WEBP_BYTES"],
+    )
+
+
 def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
     """Score one snapshot of the owner's printer's current print and count it in the statistics.
 
-    The model runs first, before any query or transaction; then one transaction locks the
-    statistics row (matching only the owner's printer), reads the printer and updates the row,
-    so a slow inference never holds a lock and two workers never lose an update. Checking the
-    printer after the model costs nothing an authenticated caller could not already spend on its
-    own printer, and saves the hot path a query.
+    First one cheap query checks that the printer is the owner's and printing, so a caller can
+    only make us decode images for its own printing printers; then the image is checked from its
+    header against the limits and decoded, and the model runs, outside any transaction; then one
+    transaction locks the statistics row (matching only the owner's printer), reads the printer
+    again and updates the row, so a slow inference never holds a lock, two workers never lose an
+    update, and a print that ended while the model ran is not counted.
     Raises ``Http404`` for a printer that is not the owner's or not printing (or whose print began
     after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ModelUnavailable`` when the
     model cannot run; in each case nothing is counted.
     """
     received_at = timezone.now()
     try:
+        current_print_id = printer_current_print_id(printer_id=printer_id, owner=owner)
+    except Printer.DoesNotExist:
+        raise Http404(PRINTER_NOT_FOUND) from None
+    if current_print_id is None:
+        raise Http404("The printer is not printing.")
+    limits = image_limits()
+    try:
         detector = get_detector()
     except ModelUnavailable:
-        decode_image(image_bytes)  # a bad upload is still the caller's 400 while the model is down
+        decode_image(image_bytes, limits=limits)  # a bad upload is still the caller's 400 while the model is down
         raise
-    image = decode_image(image_bytes, target_size=detector.input_size)
+    image = decode_image(image_bytes, target_size=detector.input_size, limits=limits)
     detections = detector.detect(image)
     p = failure_score(detections)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from detection.image import ImageLimits  # pure Pillow, no Django: the upload limits' defaults, defined once
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -227,6 +229,21 @@ DETECTION = {
     # Obico's ml_api: boxes with confidence above 0.08, then NMS at IoU 0.45.
     "CONF_THRESHOLD": env.float("DETECTION_CONF_THRESHOLD", default=0.08),
     "NMS_IOU": env.float("DETECTION_NMS_IOU", default=0.45),
+    # What an upload may cost to decode, all refused from its header before any pixel is decoded;
+    # the defaults are detection.image.ImageLimits', measured by bench/worst_upload.py so that the
+    # costliest accepted upload stays near 3 ordinary predicts (README "Security", bench/README.md).
+    # A JPEG decodes at 1/8 scale, so 4096x4096 costs little (a 4K camera is 3840x2160); PNG, WebP
+    # and progressive JPEG decode every pixel, so 1280x960 (720p and 4:3 960p fit).
+    "MAX_PIXELS": env.int("UPLOAD_MAX_PIXELS", default=ImageLimits.max_pixels),
+    "MAX_FULL_DECODE_PIXELS": env.int("UPLOAD_MAX_FULL_DECODE_PIXELS", default=ImageLimits.max_full_decode_pixels),
+    # Longer side over shorter: 32:9 super-ultrawide is 3.6; a 50,000,000x1 strip is no camera's.
+    "MAX_ASPECT_RATIO": env.float("UPLOAD_MAX_ASPECT_RATIO", default=ImageLimits.max_aspect_ratio),
+    # libjpeg's progressive mode writes 10 scans for colour, 6 for grey, 18 for CMYK (jcparam.c); mozjpeg
+    # writes at most as many. More is made by hand: 20 leaves room, each scan is a pass over the image.
+    "MAX_JPEG_SCANS": env.int("UPLOAD_MAX_JPEG_SCANS", default=ImageLimits.max_jpeg_scans),
+    # Compressed bytes: entropy decoding costs time per byte (WebP's about 8x JPEG's).
+    "MAX_IMAGE_BYTES": env.int("UPLOAD_MAX_IMAGE_BYTES", default=ImageLimits.max_bytes),
+    "MAX_WEBP_BYTES": env.int("UPLOAD_MAX_WEBP_BYTES", default=ImageLimits.max_webp_bytes),
 }
 
 # Obico's verdict rule (server/backend/lib/prediction.py): see detection/verdict.py.

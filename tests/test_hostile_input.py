@@ -9,7 +9,14 @@ from detection.models import PrinterStats
 from printers.models import Printer
 from prints.models import Print
 from tests.conftest import make_image_bytes, snapshot
-from tests.detection.test_image import png_declaring, truncated_jpeg
+from tests.detection.test_image import (
+    GARBAGE_EXIF,
+    png_declaring,
+    png_with_chunk,
+    progressive_jpeg_with_repeated_last_scan,
+    truncated_jpeg,
+    webp_lossless_declaring,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +44,60 @@ SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" 
         (truncated_jpeg(), "cut.jpg", "img: The image data is corrupt or truncated."),
         (gif(), "anim.gif", "img: GIF images are not accepted; send a JPEG, PNG or WebP image."),
         (SVG, "vector.svg", "img: The file is not a JPEG, PNG or WebP image."),
-        (png_declaring(40000, 40000), "bomb.png", "img: The image is too large."),
+        (
+            png_declaring(40000, 40000),
+            "bomb.png",
+            "img: The image is too large: 40000x40000 pixels; a PNG may have at most 1,228,800.",
+        ),
+        (
+            webp_lossless_declaring(7000, 7000),
+            "bomb.webp",
+            "img: The image is too large: 7000x7000 pixels; a WebP may have at most 1,228,800.",
+        ),
+        (
+            png_declaring(50_000_000, 1),
+            "strip.png",
+            "img: The image is too large: 50000000x1 pixels; a PNG may have at most 1,228,800.",
+        ),
+        (
+            png_declaring(10_000, 1),
+            "strip.png",
+            "img: The image is too narrow: 10000x1 pixels; the longer side may be at most 4 times the shorter.",
+        ),
+        (
+            progressive_jpeg_with_repeated_last_scan((4000, 3000), 300),
+            "scans.jpg",
+            "img: The JPEG has 310 scans; at most 20 are accepted "
+            "(a progressive JPEG from a camera or a library has about 10).",
+        ),
+        (
+            progressive_jpeg_with_repeated_last_scan((1280, 720), 300),
+            "scans.jpg",
+            "img: The JPEG has 310 scans; at most 20 are accepted "
+            "(a progressive JPEG from a camera or a library has about 10).",
+        ),
+        (
+            make_image_bytes((4000, 3000), color=(1, 2, 3), image_format="PNG"),
+            "big.png",
+            "img: The image is too large: 4000x3000 pixels; a PNG may have at most 1,228,800.",
+        ),
+        (png_with_chunk(b"tRNS", b"\x01"), "trns.png", "img: The image data is corrupt or truncated."),
     ],
-    ids=["zero-bytes", "not-an-image", "truncated-jpeg", "gif", "svg", "40000x40000"],
+    ids=[
+        "zero-bytes",
+        "not-an-image",
+        "truncated-jpeg",
+        "gif",
+        "svg",
+        "40000x40000",
+        "webp-7000x7000",
+        "png-50000000x1",
+        "png-10000x1",
+        "jpeg-4000x3000-310-scans",
+        "jpeg-1280x720-310-scans",
+        "png-4000x3000",
+        "png-1-byte-trns",
+    ],
 )
 def test_bad_images_are_400_and_count_nothing(api, printing, data, name, error):
     response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data, name)}, format="multipart")
@@ -62,6 +120,58 @@ def test_a_gigantic_image_is_refused_from_its_header_without_decoding(api, print
     )
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        png_declaring(40000, 40000),
+        webp_lossless_declaring(7000, 7000),
+        png_declaring(50_000_000, 1),
+        progressive_jpeg_with_repeated_last_scan((4000, 3000), 300),
+        progressive_jpeg_with_repeated_last_scan((1280, 720), 300),
+    ],
+    ids=["png-40000x40000", "webp-7000x7000", "png-50000000x1", "jpeg-4000x3000-310-scans", "jpeg-310-scans"],
+)
+def test_costly_images_are_refused_before_pillow_opens_them(api, printing, monkeypatch, data):
+    def refuse(*args, **kwargs):
+        raise AssertionError("Pillow opened the upload")
+
+    monkeypatch.setattr("detection.image.Image.open", refuse)
+
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_the_limits_are_settings(api, printing, settings):
+    settings.DETECTION = {**settings.DETECTION, "MAX_PIXELS": 100 * 100, "MAX_JPEG_SCANS": 1}
+    data = make_image_bytes((101, 100))
+
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+    assert response.json()["error"] == "img: The image is too large: 101x100 pixels; a JPEG may have at most 10,000."
+    settings.DETECTION = {**settings.DETECTION, "MAX_PIXELS": 200 * 200}
+    data = make_image_bytes((100, 100), progressive=True)
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+    assert response.json()["error"].startswith("img: The JPEG has 10 scans; at most 1 are accepted")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        png_with_chunk(b"eXIf", b"garbage!!"),
+        make_image_bytes(image_format="WEBP", exif=b"garbage"),
+        make_image_bytes(image_format="JPEG", exif=GARBAGE_EXIF),
+    ],
+    ids=["png-exif", "webp-exif", "jpeg-app1"],
+)
+def test_broken_exif_is_ignored_and_the_snapshot_counted(api, printing, data):
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+    assert response.status_code == 200
+    assert PrinterStats.objects.get(printer=printing).prediction_num == 1
 
 
 def test_img_sent_as_a_text_field_is_400(api, printing):

@@ -51,11 +51,12 @@ def test_prediction_timeline_queries_do_not_grow(api, user, django_assert_num_qu
 def test_predict_hot_path_queries(api, printer, django_assert_num_queries):
     api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
 
-    # Token; then, after the model, one transaction: the statistics row locked where the printer
-    # is the owner's, the printer read after the lock, the statistics update and the history
-    # insert. Inside the test's own transaction that transaction is a savepoint, which adds
-    # SAVEPOINT and RELEASE: 5 + 2.
-    with django_assert_num_queries(7):
+    # Token; the printer's ownership and current print (one query, before the image is decoded);
+    # then, after the model, one transaction: the statistics row locked where the printer is the
+    # owner's, the printer read after the lock, the statistics update and the history insert.
+    # Inside the test's own transaction that transaction is a savepoint, which adds SAVEPOINT and
+    # RELEASE: 6 + 2.
+    with django_assert_num_queries(8):
         response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
 
     assert response.status_code == 200

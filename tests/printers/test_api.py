@@ -367,6 +367,38 @@ def test_predict_on_an_idle_printer_is_404_and_counts_nothing(api, printer):
     assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
 
 
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fail the test if the upload is opened at all."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr("detection.image.Image.open", refuse)
+    monkeypatch.setattr("detection.services.decode_image", refuse)
+
+
+def test_predict_checks_the_printer_before_the_image(api, printer, no_decoding):
+    """Ownership and printing come first (404): nobody makes us decode for a printer not theirs."""
+    other = PrinterFactory()
+    running = Print.objects.create(printer=other, filename="x.gcode", started_at=timezone.now())
+    Printer.objects.filter(pk=other.pk).update(current_print=running)
+    missing_id = Printer.objects.order_by("-pk").first().pk + 1000
+
+    for target_id, error in [
+        (other.pk, "Printer not found."),
+        (missing_id, "Printer not found."),
+        (printer.pk, "The printer is not printing."),
+    ]:
+        response = api.post(
+            f"/api/v1/printers/{target_id}/predict/", {"img": snapshot(b"not an image")}, format="multipart"
+        )
+
+        assert response.status_code == 404
+        assert response.json() == {"error": error, "code": "not_found"}
+    assert not Prediction.objects.exists()
+
+
 def test_a_snapshot_whose_print_ended_while_the_model_ran_is_404_and_counts_nothing(api, printer, monkeypatch):
     from detection import services as detection_services
     from prints.services import print_finish, print_start
