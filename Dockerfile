@@ -13,13 +13,17 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput -v0
-
-# Measured in bench/README.md: 2 workers x 4 threads, one onnxruntime thread each.
+# The settings the image runs with. Workers and threads measured in bench/README.md: 2 workers x 4
+# threads, one onnxruntime thread each. Clients reach it through nginx (deploy/, docker-compose.yml).
 ENV DEBUG=0 \
     WEB_WORKERS=2 \
     WEB_THREADS=4 \
     DETECTION_THREADS=1
+# Under those same settings, so DEBUG=0's storage (WhiteNoise's CompressedManifestStaticFilesStorage)
+# finds the manifest it reads at run time. The key exists for this step only; none is baked in.
+# tests/e2e/test_production.py runs this line as written.
+RUN SECRET_KEY=build-only-dummy python manage.py collectstatic --noinput -v0
+
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

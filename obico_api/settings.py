@@ -119,11 +119,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic writes here (the Docker build does; tests/e2e/test_production.py, to a temporary folder).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# DEBUG=0 serves hashed names from the manifest collectstatic wrote, so collectstatic must run with
+# DEBUG=0 too (the Dockerfile's does); strict, a file missing from it is an error, not a stale URL.
 if DEBUG:
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
@@ -293,11 +296,19 @@ LOGGING = {
 }
 
 # --- Production hardening -----------------------------------------------------------------------
+# How many proxies of ours stand in front of gunicorn, each appending to X-Forwarded-For
+# (docker-compose: 1, its nginx). 0 means clients reach gunicorn directly, and X-Forwarded-*
+# headers are theirs to forge: obico_api/api/client_address.py and the scheme below ignore them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come from inside the network over plain HTTP (compose, the image's HEALTHCHECK).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    if TRUSTED_PROXY_COUNT:
+        # Our nginx overwrites X-Forwarded-Proto with the scheme the client used (deploy/nginx).
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -1,0 +1,187 @@
+"""The image as built: static files from the Dockerfile's own collectstatic, gunicorn with its CMD and
+ENV (``DEBUG=0``) behind nginx with the repo's config, over TLS; see tests/e2e/conftest.py.
+
+A third-party app's whole journey goes through the real pages: sign in, consent, code with PKCE,
+token, list, start, predict (the shipped model), finish. With ``collectstatic`` run under
+``DEBUG=1`` (no manifest), the sign-in, consent, admin and API docs pages were 500s here.
+"""
+
+import io
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+import requests
+from PIL import Image, ImageDraw
+
+from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
+from tests.oauth import pkce_pair
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "correct-horse-battery-staple"
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+class FormFields(HTMLParser):
+    """The named inputs of the page's POST form to ``action``, as a browser would submit them."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.fields, self.in_form = action, {}, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.in_form = (attrs.get("method") or "").lower() == "post" and attrs.get("action") == self.action
+        elif tag == "input" and self.in_form and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    parser = FormFields(action)
+    parser.feed(html)
+    assert parser.fields, f"no POST form to {action} on the page"
+    return parser.fields
+
+
+def jpeg_snapshot() -> bytes:
+    """A 640x480 webcam-sized JPEG with something on the bed."""
+    image = Image.new("RGB", (640, 480), (40, 40, 45))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((220, 300, 420, 420), fill=(200, 200, 190))
+    draw.line((250, 310, 400, 200, 300, 150), fill=(230, 120, 40), width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def browser(production):
+    """A session that trusts the test's self-signed certificate, as a browser trusts a real one."""
+    with production_session(production) as session:
+        yield session
+
+
+def production_session(production) -> requests.Session:
+    """A session that verifies the server against the test's certificate only."""
+    session = requests.Session()
+    # Else REQUESTS_CA_BUNDLE, where a machine sets it, would replace ``verify``.
+    session.trust_env = False
+    session.verify = production.certificate
+    return session
+
+
+def test_pages_and_static_files_answer(production, browser, static_root):
+    assert (static_root / "staticfiles.json").is_file()
+    for path in ["/accounts/login/", "/admin/login/", "/api/docs/", "/api/schema/"]:
+        assert browser.get(f"{production.url}{path}", timeout=10).status_code == 200, path
+
+    # The sign-in page links its stylesheet by the manifest's hashed name, which WhiteNoise serves.
+    login = browser.get(f"{production.url}/accounts/login/", timeout=10).text
+    stylesheet = next(part.split('"')[0] for part in login.split('href="')[1:] if part.startswith("/static/"))
+    assert stylesheet.endswith(".css")
+    assert stylesheet.count(".") >= 2  # name.<hash>.css
+    response = browser.get(f"{production.url}{stylesheet}", timeout=10)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_plain_http_is_redirected_to_https(production):
+    response = requests.get(f"{production.http_url}/accounts/login/", allow_redirects=False, timeout=10)
+    assert response.status_code == 301
+    assert response.headers["Location"].startswith("https://127.0.0.1/accounts/login/")
+
+
+def test_oversized_body_is_refused_by_nginx_with_the_api_error(production, browser):
+    response = browser.post(
+        f"{production.url}/api/v1/printers/1/predict/",
+        data=b"x" * (10 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/octet-stream"},
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "The request body is larger than the limit of 10485760 bytes.",
+        "code": "too_large",
+    }
+
+
+def test_app_journey_through_the_real_pages(production, browser):
+    owner = UserFactory(username="maker")
+    owner.set_password(PASSWORD)
+    owner.save()
+    printer = PrinterFactory(owner=owner, name="Prusa in the garage")
+    app = ApplicationFactory(name="Spaghetti Watcher", redirect_uris=REDIRECT_URI)
+    verifier, challenge = pkce_pair()
+    base = production.url
+    query = {
+        "client_id": app.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "read write",
+        "state": "smoke-state",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+    # Sign in: the app's authorize link sends the owner to the sign-in page first.
+    login = browser.get(f"{base}/o/authorize/?{urlencode(query)}", timeout=10)
+    assert login.status_code == 200
+    assert urlparse(login.url).path == "/accounts/login/"
+    fields = {**form_fields(login.text, "/accounts/login/"), "username": "maker", "password": PASSWORD}
+    consent = browser.post(f"{base}/accounts/login/", data=fields, headers={"Referer": login.url}, timeout=10)
+
+    # Consent: the page names the app; Allow sends the code to the app's redirect URI.
+    assert consent.status_code == 200
+    assert urlparse(consent.url).path == "/o/authorize/"
+    assert "Spaghetti Watcher" in consent.text
+    fields = {**form_fields(consent.text, "/o/authorize/"), "allow": "Authorize"}
+    allowed = browser.post(
+        f"{base}/o/authorize/", data=fields, headers={"Referer": consent.url}, allow_redirects=False, timeout=10
+    )
+    assert allowed.status_code == 302
+    location = allowed.headers["Location"]
+    assert location.startswith(f"{REDIRECT_URI}?")
+    callback = parse_qs(urlparse(location).query)
+    assert callback["state"] == ["smoke-state"]
+
+    # The app, not the browser, exchanges the code with its PKCE verifier.
+    app_client = production_session(production)
+    tokens = app_client.post(
+        f"{base}/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": callback["code"][0],
+            "redirect_uri": REDIRECT_URI,
+            "client_id": app.client_id,
+            "code_verifier": verifier,
+        },
+        timeout=10,
+    )
+    assert tokens.status_code == 200, tokens.text
+    app_client.headers["Authorization"] = f"Bearer {tokens.json()['access_token']}"
+    printers = f"{base}/api/v1/printers"
+
+    listed = app_client.get(f"{printers}/", timeout=10)
+    assert listed.status_code == 200
+    assert [(p["id"], p["name"]) for p in listed.json()] == [(printer.id, "Prusa in the garage")]
+
+    started = app_client.post(f"{printers}/{printer.id}/start_print/", json={"filename": "benchy.gcode"}, timeout=10)
+    assert started.status_code == 200, started.text
+    assert started.json()["succeeded"] is True
+
+    # The shipped model, loaded by the worker on its first predict.
+    predicted = app_client.post(
+        f"{printers}/{printer.id}/predict/", files={"img": ("snapshot.jpg", jpeg_snapshot(), "image/jpeg")}, timeout=60
+    )
+    assert predicted.status_code == 200, predicted.text
+    assert 0 <= predicted.json()["result"]["p"] <= 1
+
+    finished = app_client.post(f"{printers}/{printer.id}/finish_print/", json={"status": "success"}, timeout=10)
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["printer"]["current_print"] is None
