@@ -1,10 +1,18 @@
-"""Writes for the owner's pages: revoking a connected app, registering an app."""
+"""Writes for the owner's pages (revoking a connected app, registering an app) and the OAuth
+bookkeeping the toolkit lacks (which tokens an authorization code gave)."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
+from oauth2_provider.settings import oauth2_settings
+
+from accounts.models import UsedAuthorizationCode
 
 
 @transaction.atomic
@@ -42,3 +50,49 @@ def oauth_application_register(
         skip_authorization=False,
     )
     return application, secret
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def authorization_code_consume(
+    *, code: str, application, access_token: AccessToken, refresh_token: RefreshToken | None
+) -> bool:
+    """Use up ``code`` for the tokens just minted from it; False if it was already used.
+
+    Call inside the transaction that saved the tokens, and roll it back on False. Deleting the
+    grant row is what serialises two exchanges of one code: the second waits on the first's row
+    lock and then deletes nothing. The record of the code's tokens is kept as long as a refresh
+    token may live, so a replay long after still revokes them; older records go on each use.
+    """
+    deleted, _ = Grant.objects.filter(code=code, application=application).delete()
+    if not deleted:
+        return False
+    UsedAuthorizationCode.objects.create(
+        code_hash=_code_hash(code),
+        application=application,
+        access_token=access_token,
+        token_family=refresh_token.token_family if refresh_token is not None else None,
+    )
+    keep = timedelta(seconds=oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS)
+    UsedAuthorizationCode.objects.filter(created__lt=timezone.now() - keep).delete()
+    return True
+
+
+def authorization_code_reuse_revoke(*, code: str, application) -> bool:
+    """``code`` was presented again: revoke every token its first use gave (RFC 6749 §4.1.2).
+
+    That is its access token and its refresh token's whole family, so tokens refreshed from
+    it go too. Returns whether the code had been used (False for a code never exchanged).
+    """
+    used = UsedAuthorizationCode.objects.filter(code_hash=_code_hash(code), application=application).first()
+    if used is None:
+        return False
+    with transaction.atomic():
+        if used.token_family is not None:
+            RefreshToken.revoke_family(used.token_family)
+        if used.access_token_id is not None:
+            # Deleted one by one (not a bare UPDATE) so the token cache's signal tombstones it.
+            AccessToken.objects.filter(pk=used.access_token_id).delete()
+    return True

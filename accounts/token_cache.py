@@ -3,7 +3,9 @@
 It is on only with a cache every worker shares (``CACHE_URL=redis://...``): a token that is
 revoked, deleted or changed leaves a tombstone there, so every worker stops honouring it at the
 moment its transaction commits, exactly as without the cache. Expiry and scopes are still checked on
-every request (django-oauth-toolkit's ``is_valid`` runs on the cached token).
+every request (django-oauth-toolkit's ``is_valid`` runs on the cached token). A cached token carries
+a copy of its user; saving the user (deactivating them, say) tombstones their tokens, so the
+validator's ``is_active`` check never reads a stale copy.
 """
 
 from __future__ import annotations
@@ -57,3 +59,19 @@ def access_token_forget(sender, instance, created: bool = False, **kwargs) -> No
     """
     if settings.ACCESS_TOKEN_CACHE_SECONDS and instance.token_checksum and not created:
         cache.set(_key(instance.token_checksum), TOMBSTONE, timeout=settings.ACCESS_TOKEN_CACHE_SECONDS)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="access_token_cache_on_user_save")
+def user_access_tokens_forget(sender, instance, created: bool = False, update_fields=None, **kwargs) -> None:
+    """A user was saved, perhaps deactivated: no worker may serve their tokens' cached copies.
+
+    Each cached token holds the user as it was; the next lookup reads the user afresh. Saves
+    that name their fields and leave ``is_active`` alone (a sign-in's ``last_login``) skip the
+    query. A bulk ``QuerySet.update(is_active=False)`` sends no signal: cached tokens then live
+    on until their entry expires (``ACCESS_TOKEN_CACHE_SECONDS``).
+    """
+    seconds = settings.ACCESS_TOKEN_CACHE_SECONDS
+    if not seconds or created or (update_fields is not None and "is_active" not in update_fields):
+        return
+    checksums = AccessToken.objects.filter(user=instance).values_list("token_checksum", flat=True)
+    cache.set_many({_key(checksum): TOMBSTONE for checksum in checksums if checksum}, timeout=seconds)

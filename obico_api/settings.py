@@ -138,7 +138,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        # The toolkit's, reading the bearer token from the Authorization header only.
+        "obico_api.oauth.HeaderOnlyOAuth2Authentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["obico_api.api.permissions.UserTokenHasReadWriteScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -210,6 +211,10 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
 }
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
+# Client ids of resource servers that may introspect any token at /o/introspect/; every other
+# confidential client learns only about its own tokens (RFC 7662 §2.2 lets the server decide).
+OAUTH_INTROSPECTION_CLIENT_IDS = env.list("OAUTH_INTROSPECTION_CLIENT_IDS", default=[])
+
 
 # --- Sign-in pages for printer owners ---------------------------------------------------------
 LOGIN_URL = "/accounts/login/"
@@ -220,8 +225,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Named explicitly because our models point at the (swappable) OAuth application model.
+# Named explicitly because our models point at the (swappable) OAuth application and token models.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name, not a secret)
 
 # --- Detection ----------------------------------------------------------------------------------
 DETECTION = {

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth_views
 
-from obico_api import health
+from obico_api import health, oauth
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
 from webhooks.api import WebhookApi
@@ -15,10 +15,10 @@ register_converter(ObjectIdConverter, "id")
 # The OAuth 2 endpoints we serve. The toolkit's own application and token pages are left out:
 # owners and developers use ours (accounts/), which apply our redirect-URI rule.
 oauth_urlpatterns = [
-    path("authorize/", oauth_views.AuthorizationView.as_view(), name="authorize"),
+    path("authorize/", oauth.CheckedAuthorizationView.as_view(), name="authorize"),
     path("token/", oauth_views.TokenView.as_view(), name="token"),
     path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", oauth_views.IntrospectTokenView.as_view(), name="introspect"),
+    path("introspect/", oauth.OwnTokenIntrospectView.as_view(), name="introspect"),
 ]
 
 urlpatterns = [
