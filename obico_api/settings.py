@@ -4,6 +4,7 @@ No variable set means a development server on SQLite in the project folder with 
 Production (``DEBUG=0``) refuses to start without ``SECRET_KEY``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    # Sign-in lockout (django-axes): failures per address and per account, in the database.
+    "axes",
     "printers",
     "prints",
     "detection",
@@ -55,6 +58,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into our 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes' backend first: it refuses a locked-out sign-in before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "obico_api.urls"
@@ -147,9 +158,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "obico_api.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["obico_api.api.throttling.TokenRateThrottle"],
-    # Per access token. A webcam sends a snapshot every few seconds; 10 a second per token leaves an
-    # app room for dozens of printers of one owner while capping what one token can cost us.
+    "DEFAULT_THROTTLE_CLASSES": ["obico_api.api.throttling.ApiRateThrottle"],
+    # Per user (all of the user's tokens together), per app for its own client-credentials tokens,
+    # per client address without a token. A webcam sends a snapshot every few seconds; 10 a second
+    # per owner leaves room for dozens of printers while capping what one owner's apps can cost us.
     "DEFAULT_THROTTLE_RATES": {
         "api": env.str("THROTTLE_RATE_API", default="1200/min"),
         "predict": env.str("THROTTLE_RATE_PREDICT", default="600/min"),
@@ -215,6 +227,40 @@ SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 # confidential client learns only about its own tokens (RFC 7662 §2.2 lets the server decide).
 OAUTH_INTROSPECTION_CLIENT_IDS = env.list("OAUTH_INTROSPECTION_CLIENT_IDS", default=[])
 
+# --- Password and client-secret guessing (obico_api/brute_force.py) ---------------------------
+# Each guess costs a password hash (about 0.5 s of CPU), at sign-in and for a client secret at
+# /o/token/. Failures are counted per client address and per account (or client); at a limit,
+# that address or account is refused with a 429, unhashed: at sign-in for LOCKOUT_MINUTES after
+# its last counted failure, at /o/token/ until its LOCKOUT_MINUTES window ends (a fixed window).
+# The address limit is the tight one; the account limit is five times it, so one
+# address guessing never locks the owner out elsewhere, while guesses from many addresses still end.
+# Our choice of numbers: nobody mistypes a password 10 times in 15 minutes, and 50 failures an
+# account is 4,800 guesses a day at most, against passwords Django's validators keep off the
+# common lists. A cool-off, not a permanent lockout: anyone who knows a username could otherwise
+# lock its owner out for good.
+LOCKOUT_MINUTES = env.int("LOCKOUT_MINUTES", default=15)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT_ADDRESS", default=10)
+LOGIN_FAILURE_LIMIT_ACCOUNT = env.int("LOGIN_FAILURE_LIMIT_ACCOUNT", default=50)
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
+# The order matters: obico_api.brute_force.AccountAndAddressHandler reads [address, account].
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_HANDLER = "obico_api.brute_force.AccountAndAddressHandler"
+# The client's address as our proxies saw it (TRUSTED_PROXY_COUNT), an IPv6 one by its /64.
+AXES_CLIENT_IP_CALLABLE = "obico_api.api.throttling.client_network"
+# Refused attempts neither count nor extend the lockout: a locked-out address cannot push an
+# account towards its own lockout. A success resets nothing: an attacker with an account of their
+# own could otherwise clear their address's count between guesses.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "obico_api.brute_force.sign_in_lockout_response"
+# Only the failures needed for lockouts are stored (they expire); not a row for every sign-in.
+AXES_DISABLE_ACCESS_LOG = True
+# /o/token/: failed client authentications, counted with django-ratelimit's get_usage in the
+# cache (shared through Redis with CACHE_URL, else per worker process, as the API's rate limits).
+TOKEN_FAILURE_LIMITS = {
+    "address": env.int("TOKEN_FAILURE_LIMIT_ADDRESS", default=10),
+    "client": env.int("TOKEN_FAILURE_LIMIT_CLIENT", default=50),
+}
 
 # --- Sign-in pages for printer owners ---------------------------------------------------------
 LOGIN_URL = "/accounts/login/"

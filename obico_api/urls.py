@@ -8,6 +8,7 @@ from oauth2_provider import views as oauth_views
 from obico_api import health, oauth
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
+from obico_api.brute_force import ThrottledTokenView
 from webhooks.api import WebhookApi
 
 register_converter(ObjectIdConverter, "id")
@@ -16,7 +17,8 @@ register_converter(ObjectIdConverter, "id")
 # owners and developers use ours (accounts/), which apply our redirect-URI rule.
 oauth_urlpatterns = [
     path("authorize/", oauth.CheckedAuthorizationView.as_view(), name="authorize"),
-    path("token/", oauth_views.TokenView.as_view(), name="token"),
+    # The toolkit's token view, refused with a 429 while an address or a client guesses secrets.
+    path("token/", ThrottledTokenView.as_view(), name="token"),
     path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", oauth.OwnTokenIntrospectView.as_view(), name="introspect"),
 ]

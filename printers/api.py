@@ -16,7 +16,7 @@ from detection.verdict import Verdict
 from obico_api.api.exceptions import ServiceUnavailable
 from obico_api.api.fields import PlainTextField
 from obico_api.api.schema import error_responses
-from obico_api.api.throttling import PredictRateThrottle, TokenRateThrottle
+from obico_api.api.throttling import ApiRateThrottle, PredictRateThrottle
 from printers import selectors, services
 from printers.models import SENSITIVITY_MAX, SENSITIVITY_MIN
 from prints import services as print_services
@@ -201,7 +201,7 @@ class PredictionResultSerializer(serializers.Serializer):
 
 class PrinterPredictApi(APIView):
     parser_classes = [MultiPartParser]
-    throttle_classes = [TokenRateThrottle, PredictRateThrottle]
+    throttle_classes = [ApiRateThrottle, PredictRateThrottle]
 
     @extend_schema(
         operation_id="printers_predict",

@@ -297,6 +297,19 @@ def test_concurrent_exchanges_of_one_code_give_one_answer_and_revoke_it(live_ser
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
 
 
+def test_a_grant_revoked_while_its_answer_is_built_is_invalid_grant(user, application, tokens, monkeypatch):
+    # The toolkit reads the token it just issued again after the grant's transaction; a racing
+    # reuse may have revoked (deleted) it by then. That answer is the racing loser's, not a 500.
+    def token_gone(*args, **kwargs):
+        raise AccessToken.DoesNotExist
+
+    monkeypatch.setattr("oauth2_provider.views.base.TokenView.post", token_gone)
+    response = refresh(application, tokens["refresh_token"])
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_grant", "error_description": "The grant has already been used."}
+    assert response["Cache-Control"] == "no-store"
+
+
 # --- 3. A deactivated user loses access at once ---------------------------------------------------
 
 

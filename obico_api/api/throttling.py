@@ -1,40 +1,84 @@
-"""Rate limits per OAuth token: one for the whole API, a tighter one for predict.
+"""Rate limits per caller: one for the whole API, a tighter one for predict.
+
+A caller is the user behind the access token (all of that user's tokens together, whichever app
+holds them), or the application for its own client-credentials tokens (no user), or the client's
+network for calls without a token. Counting per token would let a client buy a fresh budget by
+authorizing again or through a second app.
 
 Counters live in Django's cache: per worker process with the default local-memory cache, shared
 by every worker when ``CACHE_URL`` points at Redis.
 
-Each limit is a counter per token and fixed window (a minute for "600/min"), raised with the
+Each limit is a counter per caller and fixed window (a minute for "600/min"), raised with the
 cache's atomic ``incr``: one cache call a request whatever the rate. DRF's own throttle keeps a
 list of every request time in the window and writes it back whole, which costs more the higher the
-limit and loses counts when two workers update it at once. A fixed window lets a token send up to
+limit and loses counts when two workers update it at once. A fixed window lets a caller send up to
 twice its limit across a window boundary; that is the usual price of a counter.
+
+DRF checks permissions before throttles, so a call refused with a 401 or 403 is not counted: it
+cost one token lookup. What a caller without a token can spend here is the public schema and docs.
 """
 
+import ipaddress
 import math
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from obico_api.api.client_address import client_address
 
-class TokenRateThrottle(SimpleRateThrottle):
-    """Requests per access token (``THROTTLE_RATES["api"]``); calls without a token are not counted."""
+# An IPv6 client is counted by its /64: the smallest network an ISP or a cloud host hands out
+# (RFC 6177), so one client can use 2**64 addresses. django-ratelimit's default mask too.
+IPV6_PREFIX = 64
+
+
+def client_network(request) -> str:
+    """The client's address for counting: an IPv4 address, or the /64 an IPv6 address is in.
+
+    ``""`` when the server gave no address (a Unix socket with no proxy in front).
+    """
+    address = client_address(request)
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False).network_address)
+    return str(ip)
+
+
+def caller_key(request) -> str | None:
+    """Whose budget a request spends: ``user:<id>``, ``app:<id>`` or ``address:<network>``."""
+    token = request.auth
+    if token is not None:
+        if token.user_id is not None:
+            return f"user:{token.user_id}"
+        return f"app:{token.application_id}"
+    network = client_network(request)
+    return f"address:{network}" if network else None
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """Requests per caller (``THROTTLE_RATES["api"]``)."""
 
     scope = "api"
 
     def get_cache_key(self, request, view):
-        if request.auth is None:
+        ident = caller_key(request)
+        if ident is None:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
-        token_key = self.get_cache_key(request, view)
-        if token_key is None:
+        caller = self.get_cache_key(request, view)
+        if caller is None:
             return True
         self.now = self.timer()
         window_start = self.now - self.now % self.duration
         self.window_end = window_start + self.duration
-        return self._count(f"{token_key}:{int(window_start)}") <= self.num_requests
+        return self._count(f"{caller}:{int(window_start)}") <= self.num_requests
 
     def _count(self, key: str) -> int:
         """This request's number in the window: the counter after adding it."""
@@ -50,7 +94,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         return max(1, math.ceil(self.window_end - self.now))
 
 
-class PredictRateThrottle(TokenRateThrottle):
-    """Predicts per access token (``THROTTLE_RATES["predict"]``): each one runs the model."""
+class PredictRateThrottle(ApiRateThrottle):
+    """Predicts per caller (``THROTTLE_RATES["predict"]``): each one runs the model."""
 
     scope = "predict"
