@@ -145,6 +145,16 @@ if DEBUG:
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# Django's own caps on a form or multipart body, at Django's defaults (a predict sends one field):
+# more fields or files are a 400 (obico_api.api.exceptions), counted before any is kept.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("UPLOAD_MAX_FIELDS", default=1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("UPLOAD_MAX_FILES", default=100)
+# JSON nested deeper is a 400 before it is parsed (obico_api.api.parsers): Python's decoder recurses
+# once a level and fails near 1,000. Our own choice: our bodies are one level deep, 64 is ample.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
+# A larger JSON body is a 413 before it is parsed, which costs far more than reading it. Our own
+# choice: our JSON bodies (a printer, a print, a webhook) are well under 2 KB.
+JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=64 * 1024)
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -155,7 +165,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["obico_api.api.permissions.UserTokenHasReadWriteScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies, as the spec shows; predict alone takes multipart (its own parser_classes).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["obico_api.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "obico_api.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["obico_api.api.throttling.ApiRateThrottle"],

@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 
 from detection.models import PrinterStats
 from tests.conftest import snapshot
@@ -93,6 +94,36 @@ def test_an_unexpected_error_is_a_json_500_that_is_logged(api, monkeypatch, capl
     assert response.status_code == 500
     assert response.json() == {"error": "Internal server error.", "code": "server_error"}
     assert "boom" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("exception", "status", "body"),
+    [
+        (SuspiciousOperation("forged"), 400, {"error": "Bad request.", "code": "bad_request"}),
+        (TooManyFieldsSent("x"), 400, {"error": "The request has more than 1000 fields.", "code": "too_many_fields"}),
+        (TooManyFilesSent("x"), 400, {"error": "The request has more than 100 files.", "code": "too_many_files"}),
+        (
+            RequestDataTooBig("x"),
+            413,
+            {"error": "The request body is larger than the limit of 10485760 bytes.", "code": "too_large"},
+        ),
+    ],
+    ids=["suspicious", "too-many-fields", "too-many-files", "too-big"],
+)
+def test_djangos_suspicious_request_errors_in_a_view_are_json_4xx_and_logged(
+    api, monkeypatch, caplog, exception, status, body
+):
+    def refuse(**kwargs):
+        raise exception
+
+    monkeypatch.setattr("printers.selectors.printer_list", refuse)
+
+    with caplog.at_level(logging.WARNING, logger="django.security"):
+        response = api.get("/api/v1/printers/")
+
+    assert response.status_code == status
+    assert response.json() == body
+    assert f"django.security.{type(exception).__name__}" in {record.name for record in caplog.records}
 
 
 def test_a_body_over_the_upload_limit_is_413_before_it_is_read(api, printing, settings):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -32,6 +34,26 @@ def error_body(message: str, *, code: str, details: Any = None) -> dict[str, Any
     return body
 
 
+def suspicious_request_error(exc: SuspiciousOperation) -> tuple[int, dict[str, Any]]:
+    """Status and error body for a request Django refuses as suspicious.
+
+    Django raises these while it reads a body (too many fields or files, too many bytes) or
+    meets a forged header; they are the client's doing, so a 4xx. Django logs them to
+    ``django.security.<name>`` when it answers them itself, and so do we when DRF catches them.
+    """
+    logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
+    if isinstance(exc, RequestDataTooBig):
+        message = f"The request body is larger than the limit of {settings.UPLOAD_MAX_BYTES} bytes."
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, error_body(message, code="too_large")
+    if isinstance(exc, TooManyFieldsSent):
+        message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
+        return status.HTTP_400_BAD_REQUEST, error_body(message, code="too_many_fields")
+    if isinstance(exc, TooManyFilesSent):
+        message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
+        return status.HTTP_400_BAD_REQUEST, error_body(message, code="too_many_files")
+    return status.HTTP_400_BAD_REQUEST, error_body("Bad request.", code="bad_request")
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     """Turn every exception raised in an API view into the spec's error body.
 
@@ -46,6 +68,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, SuspiciousOperation):
+        # Raised by Django's body parsing inside DRF's request, which knows only its own errors.
+        set_rollback()
+        status_code, body = suspicious_request_error(exc)
+        return Response(body, status=status_code)
     response = exception_handler(exc, context)
     if response is None:
         set_rollback()

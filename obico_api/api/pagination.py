@@ -16,21 +16,20 @@ class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    # Nine digits: no collection of ours has a billion pages, and int() of them costs nothing.
+    max_page = 999_999_999
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError({"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]})
-        return int(raw)
+        return _whole_number(raw, name=self.page_size_query_param, maximum=self.max_page_size)
 
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
         if raw is None:
             return 1
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValidationError({"page": ["Must be a whole number from 1."]})
-        return int(raw)
+        return _whole_number(raw, name=self.page_query_param, maximum=self.max_page)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -38,8 +37,19 @@ class StandardPagination(PageNumberPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
             if parameter["name"] == self.page_query_param:
-                parameter["schema"].update(minimum=1)
+                parameter["schema"].update(minimum=1, maximum=self.max_page)
         return parameters
+
+
+def _whole_number(raw: str, *, name: str, maximum: int) -> int:
+    """``raw`` as an int from 1 to ``maximum``, or a 400 naming the parameter.
+
+    ASCII digits only: ``str.isdigit()`` also accepts "²" and other digits ``int()`` refuses, and
+    ``int()`` refuses strings of over 4,300 digits; either was a 500. The length is checked first.
+    """
+    if len(raw) <= len(str(maximum)) and raw.isascii() and raw.isdigit() and 1 <= int(raw) <= maximum:
+        return int(raw)
+    raise ValidationError({name: [f"Must be a whole number from 1 to {maximum}."]})
 
 
 def paginated_response(*, request, view, queryset, serializer_class) -> Response:

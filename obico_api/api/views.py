@@ -2,10 +2,11 @@
 
 import logging
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from obico_api.api.exceptions import error_body
+from obico_api.api.exceptions import error_body, suspicious_request_error
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,14 @@ def server_error(request):
 
 
 def bad_request(request, exception=None):
+    """400 outside the API views: Django's answer to a ``SuspiciousOperation`` there.
+
+    Sign-in, consent and the OAuth endpoints read form bodies through Django, so too many fields
+    or files end here; they get the same body as the API gives them.
+    """
+    if isinstance(exception, SuspiciousOperation):
+        status, body = suspicious_request_error(exception)
+        return JsonResponse(body, status=status)
     return JsonResponse(error_body("Bad request.", code="bad_request"), status=400)
 
 
