@@ -334,6 +334,9 @@ WEBHOOKS = {
     "LEASE_SECONDS": 60,
     # Receivers on loopback or private networks only in development (server-side request forgery).
     "ALLOW_PRIVATE_NETWORKS": env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG),
+    # How long registration (on the request path) and delivery wait for the receiver's DNS lookup;
+    # our choice: a healthy resolver answers in milliseconds, glibc's own retries take 5 s or more.
+    "RESOLVE_TIMEOUT_SECONDS": env.float("WEBHOOK_RESOLVE_TIMEOUT_SECONDS", default=3),
 }
 
 # --- Logging ------------------------------------------------------------------------------------

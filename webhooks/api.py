@@ -1,6 +1,5 @@
 """The application's own webhook: ``GET``, ``PUT`` and ``DELETE /api/v1/webhook/``."""
 
-from django.conf import settings
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 from obico_api.api.permissions import AppTokenHasReadWriteScope
 from obico_api.api.schema import error_responses
 from webhooks import services
+from webhooks.destinations import DestinationRefused, registration_check
 from webhooks.models import Webhook
 
 
@@ -25,12 +25,17 @@ class WebhookWithSecretSerializer(WebhookOutputSerializer):
 
 
 class WebhookInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=500)
+    url = serializers.URLField(
+        max_length=500, help_text="https; every address its host resolves to must be public. No user name or password."
+    )
     secret = serializers.CharField(min_length=16, max_length=128, required=False, help_text="Generated when omitted.")
 
     def validate_url(self, url: str) -> str:
-        if not url.startswith("https://") and not settings.WEBHOOKS["ALLOW_PRIVATE_NETWORKS"]:
-            raise serializers.ValidationError("The URL must use https.")
+        """Refuse now what delivery would refuse, by the same rule (``webhooks/destinations.py``)."""
+        try:
+            registration_check(url)
+        except DestinationRefused as exc:
+            raise serializers.ValidationError(str(exc)) from None
         return url
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import uuid
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -19,6 +16,7 @@ from django.utils import timezone
 from prints.models import Print
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.signing import retry_delay, sign
+from webhooks.transport import webhook_post
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +26,24 @@ EVENT_PRINT_WARNING = "print.warning"
 EVENT_PRINT_FAILURE = "print.failure"
 
 
+def webhook_secret_new() -> str:
+    """A fresh signing secret: 32 random bytes, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
 def webhook_set(*, application, url: str, secret: str | None = None) -> Webhook:
     """Register or replace the application's webhook; a new secret is generated unless given."""
     webhook, _ = Webhook.objects.update_or_create(
         application=application,
-        defaults={"url": url, "secret": secret or secrets.token_urlsafe(32), "is_active": True},
+        defaults={"url": url, "secret": secret or webhook_secret_new(), "is_active": True},
     )
+    return webhook
+
+
+def webhook_secret_replace(*, webhook: Webhook) -> Webhook:
+    """Give the webhook a new secret, for its owner to be shown once; queued deliveries are signed with it."""
+    webhook.secret = webhook_secret_new()
+    webhook.save(update_fields=["secret", "updated_at"])
     return webhook
 
 
@@ -113,9 +123,14 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
     }
     status_code, error = None, ""
     try:
-        _check_destination(delivery.webhook.url, allow_private=config["ALLOW_PRIVATE_NETWORKS"])
-        response = requests.post(
-            delivery.webhook.url, data=body, headers=headers, timeout=config["TIMEOUT_SECONDS"], allow_redirects=False
+        # Resolves the host once, checks every address and connects to a checked one (DNS rebinding).
+        response = webhook_post(
+            delivery.webhook.url,
+            data=body,
+            headers=headers,
+            timeout=config["TIMEOUT_SECONDS"],
+            allow_private=config["ALLOW_PRIVATE_NETWORKS"],
+            resolve_timeout=config["RESOLVE_TIMEOUT_SECONDS"],
         )
         status_code = response.status_code
         if not 200 <= status_code < 300:
@@ -151,16 +166,3 @@ def webhook_deliver_due(*, limit: int = 20) -> int:
     for delivery in claimed:
         webhook_delivery_attempt(delivery=delivery)
     return len(claimed)
-
-
-def _check_destination(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that resolve to this machine's or a private network (server-side request forgery)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url}")
-    if allow_private:
-        return
-    for info in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP):
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise ValueError(f"{parts.hostname} resolves to a non-public address ({address})")

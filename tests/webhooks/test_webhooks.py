@@ -1,10 +1,8 @@
 """Webhooks: the app's own endpoint, signed delivery to a real local receiver, retries, the outbox."""
 
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
@@ -15,39 +13,12 @@ from rest_framework.test import APIClient
 from tests.conftest import make_image_bytes, snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory
 from tests.onnx_models import write_detector_model
+from tests.webhooks.helpers import Receiver
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import webhook_deliver_due, webhook_deliveries_claim, webhook_set
 from webhooks.signing import retry_delay, sign, verify
 
 pytestmark = pytest.mark.django_db
-
-
-class Receiver:
-    """A real HTTP server on loopback that records what it is sent and answers ``status``."""
-
-    def __init__(self):
-        self.requests = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
