@@ -11,7 +11,7 @@ from django.core.cache import cache
 from PIL import Image
 from rest_framework.test import APIClient
 
-from tests.factories import AccessTokenFactory, PrinterFactory, UserFactory
+from tests.factories import OWNER_PASSWORD, AccessTokenFactory, PrinterFactory, UserFactory
 from tests.onnx_models import write_detector_model
 
 # Two overlapping boxes and one apart; with a white image the confidences are as written.
@@ -63,6 +63,15 @@ def cache_backend(request, settings):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def owner(db):
+    """A printer owner named "owner" who signs in with ``OWNER_PASSWORD``."""
+    user = UserFactory(username="owner")
+    user.set_password(OWNER_PASSWORD)
+    user.save()
+    return user
 
 
 @pytest.fixture

@@ -19,6 +19,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
 
 
+# The password of the ``owner`` fixture, who signs in through the pages.
+OWNER_PASSWORD = "a-long-enough-test-password"
+
+
 class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application

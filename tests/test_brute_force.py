@@ -18,11 +18,11 @@ from django.db.models import F
 from django.test import Client
 from oauth2_provider.models import Application
 
-from tests.factories import ApplicationFactory, UserFactory
+from tests.factories import OWNER_PASSWORD, ApplicationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a-long-enough-test-password"
+PASSWORD = OWNER_PASSWORD
 SECRET = "a-client-secret-of-the-test-application"
 ATTACKER, OWNER_HOME, ELSEWHERE = "203.0.113.9", "198.51.100.20", "192.0.2.33"
 ADDRESS_LIMIT, ACCOUNT_LIMIT = 3, 6
@@ -45,14 +45,6 @@ def fresh_lockouts(db):
     yield
     axes_reset()
     cache.clear()
-
-
-@pytest.fixture
-def owner():
-    user = UserFactory(username="owner")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.fixture

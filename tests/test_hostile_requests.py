@@ -45,6 +45,16 @@ TOO_MANY_FILES = {
     "error": "The request has more than 100 files.",
     "code": "too_many_files",
 }
+# Bodies over Django's caps on fields and files, each with the error it must get.
+OVER_THE_CAPS = pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (multipart(fields=1001), MULTIPART, TOO_MANY_FIELDS),
+        (multipart(files=101), MULTIPART, TOO_MANY_FILES),
+        ("&".join(f"f{i}=x" for i in range(1001)).encode(), URLENCODED, TOO_MANY_FIELDS),
+    ],
+    ids=["multipart-1001-fields", "multipart-101-files", "urlencoded-1001-fields"],
+)
 
 
 @pytest.fixture
@@ -104,15 +114,7 @@ def test_a_predict_with_too_many_parts_is_400_and_counts_nothing(client_for, tok
     assert PrinterStats.objects.get(printer=printing).prediction_num == 0
 
 
-@pytest.mark.parametrize(
-    ("body", "content_type", "expected"),
-    [
-        (multipart(fields=1001), MULTIPART, TOO_MANY_FIELDS),
-        (multipart(files=101), MULTIPART, TOO_MANY_FILES),
-        ("&".join(f"f{i}=x" for i in range(1001)).encode(), URLENCODED, TOO_MANY_FIELDS),
-    ],
-    ids=["multipart-1001-fields", "multipart-101-files", "urlencoded-1001-fields"],
-)
+@OVER_THE_CAPS
 @pytest.mark.parametrize(
     ("method", "path"), [("POST", "/api/v1/printers/{id}/start_print/"), ("PUT", "/api/v1/webhook/")]
 )
@@ -137,15 +139,7 @@ def test_a_form_within_the_caps_is_still_refused_as_the_wrong_media_type(api):
     assert response.json()["code"] == "unsupported_media_type"
 
 
-@pytest.mark.parametrize(
-    ("body", "content_type", "expected"),
-    [
-        (multipart(fields=1001), MULTIPART, TOO_MANY_FIELDS),
-        (multipart(files=101), MULTIPART, TOO_MANY_FILES),
-        ("&".join(f"f{i}=x" for i in range(1001)).encode(), URLENCODED, TOO_MANY_FIELDS),
-    ],
-    ids=["multipart-1001-fields", "multipart-101-files", "urlencoded-1001-fields"],
-)
+@OVER_THE_CAPS
 @pytest.mark.parametrize(
     "path", ["/accounts/login/", "/o/token/", "/o/revoke_token/", "/o/introspect/", "/o/authorize/", "/admin/login/"]
 )

@@ -7,21 +7,13 @@ from django.test import Client
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from obico_api.oauth import redirect_uri_problem
-from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+from tests.factories import OWNER_PASSWORD, AccessTokenFactory, ApplicationFactory, UserFactory
 from tests.oauth import pkce_pair
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "a-long-enough-test-password"
+PASSWORD = OWNER_PASSWORD
 REDIRECT_URI = "https://app.example.com/callback"
-
-
-@pytest.fixture
-def owner():
-    user = UserFactory(username="owner")
-    user.set_password(PASSWORD)
-    user.save()
-    return user
 
 
 @pytest.fixture
