@@ -52,13 +52,13 @@ def main() -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from oauth2_provider.contrib.rest_framework import OAuth2Authentication
     from rest_framework.parsers import MultiPartParser
     from rest_framework.views import APIView
 
     import detection.services
     from bench.inference import predict_floor
     from detection.runner import Detector, get_detector
+    from obico_api.oauth import HeaderOnlyOAuth2Authentication
 
     token, (printer_id,), _ = make_printing_owner(1, prefix="overhead")
     jpeg = webcam_jpeg()
@@ -97,9 +97,10 @@ def main() -> None:
         setattr(owner, name, timed_stage)
 
     stage(APIView, "dispatch", "DRF view (all below)")
-    stage(OAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
+    stage(HeaderOnlyOAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
     stage(MultiPartParser, "parse", "multipart parsing")
     stage(APIView, "check_throttles", "rate limits (cache)")
+    stage(detection.services, "printer_current_print_id", "printer check before decoding")
     stage(detection.services, "decode_image", "decode (floor)")
     stage(Detector, "detect", "resize + inference + NMS (floor)")
     stage(detection.services, "printer_stats_lock", "locked stats read + printer read")
