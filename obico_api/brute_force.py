@@ -31,12 +31,14 @@ from django.db.models import Sum
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.core import get_usage
 from oauth2_provider.models import get_access_token_model
-from oauth2_provider.views import TokenView
+from oauth2_provider.views import RevokeTokenView, TokenView
 
 from obico_api.api.throttling import client_network
+from obico_api.oauth import OwnTokenIntrospectView
 
 logger = logging.getLogger(__name__)
 
@@ -126,41 +128,63 @@ def _usage(request, name: str, value: str, limit: int, *, increment: bool) -> di
     )
 
 
-class ThrottledTokenView(TokenView):
-    """The toolkit's token endpoint, refused with a 429 while an address or a client has failed too often.
+class ClientSecretGuessingGuard:
+    """Refuses with a 429, before the client secret is checked, while an address or a client has failed too often.
 
-    The counters are read before the toolkit checks (and hashes) the client secret, and raised only
-    when it refused the client (401 ``invalid_client``): a client that authenticates is never slowed,
-    whatever else goes wrong with its grant. Two requests in flight at once can both pass the check,
-    so the overshoot is at most the number of concurrent requests.
+    For every endpoint that authenticates confidential clients with their secret (token, revoke,
+    introspect): they share the counters, so guessing at one counts at all. The counters are read
+    before the toolkit checks (and hashes) the secret, and raised only when it refused the client
+    (401 ``invalid_client``): a client that authenticates is never slowed, whatever else goes wrong
+    with its request. Two requests in flight at once can both pass the check, so the overshoot is
+    at most the number of concurrent requests.
     """
 
-    @method_decorator(sensitive_post_parameters("password", "client_secret"))
-    def post(self, request, *args, **kwargs):
+    # As the toolkit's own views: clients post here without cookies, so without CSRF tokens.
+    @method_decorator(csrf_exempt)
+    def dispatch(self, request, *args, **kwargs):
+        if request.method != "POST":
+            return super().dispatch(request, *args, **kwargs)
         counters = _token_failure_counters(request)
         for name, value, limit in counters:
             usage = _usage(request, name, value, limit, increment=False)
             if usage is not None and usage["count"] >= usage["limit"]:
                 return _token_throttled(usage["time_left"])
-        try:
-            response = super().post(request, *args, **kwargs)
-        except AccessToken.DoesNotExist:
-            # The toolkit reads the token it just issued again (for its app_authorized signal); a
-            # racing reuse of the same code or refresh token may have revoked it in between, which
-            # makes this grant as invalid as the racing one (obico_api.oauth).
-            return _token_error(INVALID_GRANT_BODY, status=400)
+        response = super().dispatch(request, *args, **kwargs)
         if response.status_code == 401:
             for name, value, limit in counters:
                 usage = _usage(request, name, value, limit, increment=True)
                 if usage is not None and usage["count"] == usage["limit"]:
                     logger.warning(
-                        "Token endpoint: %s %s reached %d failed client authentications; refused for %d s",
+                        "%s: %s %s reached %d failed client authentications; refused for %d s",
+                        request.path,
                         name,
                         value,
                         limit,
                         usage["time_left"],
                     )
         return response
+
+
+class ThrottledTokenView(ClientSecretGuessingGuard, TokenView):
+    """The toolkit's token endpoint behind the guessing guard."""
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AccessToken.DoesNotExist:
+            # The toolkit reads the token it just issued again (for its app_authorized signal); a
+            # racing reuse of the same code or refresh token may have revoked it in between, which
+            # makes this grant as invalid as the racing one (obico_api.oauth).
+            return _token_error(INVALID_GRANT_BODY, status=400)
+
+
+class ThrottledRevokeTokenView(ClientSecretGuessingGuard, RevokeTokenView):
+    """The toolkit's revocation endpoint behind the guessing guard: it checks client secrets too."""
+
+
+class ThrottledIntrospectView(ClientSecretGuessingGuard, OwnTokenIntrospectView):
+    """Our introspection endpoint behind the guessing guard: it checks client secrets too."""
 
 
 def _token_throttled(seconds_left: int) -> JsonResponse:

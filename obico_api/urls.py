@@ -3,12 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from oauth2_provider import views as oauth_views
 
-from obico_api import health, oauth
+from obico_api import brute_force, health, oauth
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
-from obico_api.brute_force import ThrottledTokenView
 from webhooks.api import WebhookApi
 
 register_converter(ObjectIdConverter, "id")
@@ -17,10 +15,10 @@ register_converter(ObjectIdConverter, "id")
 # owners and developers use ours (accounts/), which apply our redirect-URI rule.
 oauth_urlpatterns = [
     path("authorize/", oauth.CheckedAuthorizationView.as_view(), name="authorize"),
-    # The toolkit's token view, refused with a 429 while an address or a client guesses secrets.
-    path("token/", ThrottledTokenView.as_view(), name="token"),
-    path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", oauth.OwnTokenIntrospectView.as_view(), name="introspect"),
+    # The three that check client secrets answer a 429 while an address or a client guesses them.
+    path("token/", brute_force.ThrottledTokenView.as_view(), name="token"),
+    path("revoke_token/", brute_force.ThrottledRevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", brute_force.ThrottledIntrospectView.as_view(), name="introspect"),
 ]
 
 urlpatterns = [

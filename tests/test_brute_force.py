@@ -169,6 +169,24 @@ def test_twenty_wrong_client_secrets_are_cut_off_and_the_right_one_is_refused(ap
     assert 0 < int(right["Retry-After"]) <= 15 * 60
 
 
+@pytest.mark.parametrize("path", ["/o/revoke_token/", "/o/introspect/"])
+def test_the_other_endpoints_that_check_client_secrets_are_cut_off_too(application, path):
+    # Each hashes the secret as /o/token/ does; they share its counters, so guesses anywhere count.
+    data = {"token": "whatever", "client_id": application.client_id}
+    answers = [
+        Client().post(path, {**data, "client_secret": f"wrong-{n}"}, REMOTE_ADDR=ATTACKER) for n in range(ADDRESS_LIMIT)
+    ]
+    at_token_endpoint = token(application, SECRET, ATTACKER)
+    right = Client().post(path, {**data, "client_secret": SECRET}, REMOTE_ADDR=ATTACKER)
+
+    assert [a.status_code for a in answers] == [401] * ADDRESS_LIMIT
+    assert answers[0].json()["error"] == "invalid_client"
+    assert at_token_endpoint.status_code == 429
+    assert right.status_code == 429
+    assert right.json() == SLOW_DOWN
+    assert token(application, SECRET, OWNER_HOME).status_code == 200
+
+
 @on_each_cache
 def test_the_client_still_gets_tokens_from_another_address(application):
     for n in range(20):
