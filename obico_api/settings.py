@@ -218,6 +218,8 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "OAUTH2_VALIDATOR_CLASS": "obico_api.oauth.CodeFlowOnlyValidator",
+    # The admin's application form applies the same redirect-URI rule as /apps/new/.
+    "APPLICATION_ADMIN_CLASS": "accounts.admin.CheckedApplicationAdmin",
     # RFC 9700 (OAuth 2.0 Security BCP), each gate django-oauth-toolkit offers: no implicit or
     # password grant, S256 PKCE only, tokens never in query strings, `iss` in authorization
     # responses, tokens stored hashed (a database leak leaks no usable token).

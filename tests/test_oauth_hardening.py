@@ -124,6 +124,48 @@ def test_registering_a_malformed_redirect_uri_is_a_form_error(user, uri):
 
 
 @pytest.mark.parametrize("uri", BAD_REDIRECT_URIS)
+def test_the_admin_refuses_a_malformed_redirect_uri(admin_client, admin_user, uri):
+    form = {
+        "client_id": "admin-registered",
+        "user": admin_user.pk,
+        "redirect_uris": f"https://app.example.com/ok {uri}",
+        "post_logout_redirect_uris": "",
+        "client_type": Application.CLIENT_PUBLIC,
+        "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+        "client_secret": "",
+        "name": "Bad",
+        "algorithm": "",
+        "allowed_origins": "",
+    }
+
+    response = admin_client.post("/admin/oauth2_provider/application/add/", form)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert html.escape(redirect_uri_problem(uri)) in response.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_the_admin_accepts_a_good_redirect_uri(admin_client, admin_user):
+    form = {
+        "client_id": "admin-registered",
+        "user": admin_user.pk,
+        "redirect_uris": "https://app.example.com/ok http://127.0.0.1:8765/cb",
+        "post_logout_redirect_uris": "",
+        "client_type": Application.CLIENT_PUBLIC,
+        "authorization_grant_type": Application.GRANT_AUTHORIZATION_CODE,
+        "client_secret": "",
+        "name": "Good",
+        "algorithm": "",
+        "allowed_origins": "",
+    }
+
+    response = admin_client.post("/admin/oauth2_provider/application/add/", form)
+
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert Application.objects.get().redirect_uris == "https://app.example.com/ok http://127.0.0.1:8765/cb"
+
+
+@pytest.mark.parametrize("uri", BAD_REDIRECT_URIS)
 def test_authorizing_with_an_admin_registered_malformed_redirect_uri_is_an_error_page(user, uri):
     application = ApplicationFactory(redirect_uris=uri)
     browser = Client()
