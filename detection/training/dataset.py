@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from detection.image import decode_image
+from detection.training.labels import merge_tolerance, merge_touching_boxes
 
 DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 SPAGHETTI_CLASS = 1
@@ -38,25 +39,38 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def read_yolo_boxes(label_path: Path, width: int, height: int) -> np.ndarray:
-    """Class-1 boxes of a YOLO label file as ``[K, 4]`` (x1, y1, x2, y2) pixels of a ``width`` x ``height`` image.
+def read_yolo_boxes(
+    label_path: Path, width: int, height: int, class_id: int = SPAGHETTI_CLASS, merge: bool = False
+) -> np.ndarray:
+    """Boxes of one class of a YOLO label file as ``[K, 4]`` (x1, y1, x2, y2) pixels of a ``width`` x ``height`` image.
 
-    Class 0 (printer gantry) is dropped: it is background like any unlabelled region.
+    By default class 1 of ``spaghetti``; class 0 (printer gantry) is dropped: it is background like
+    any unlabelled region. ``roboflow-3dprinting`` passes ``class_id=0`` (``fail``). With ``merge``,
+    overlapping and touching boxes are joined into whole regions (``labels.merge_touching_boxes``).
     """
     boxes = []
     if label_path.exists():
         for line in label_path.read_text().splitlines():
             parts = line.split()
-            if len(parts) != 5 or int(parts[0]) != SPAGHETTI_CLASS:
+            if len(parts) != 5 or int(parts[0]) != class_id:
                 continue
             xc, yc, w, h = (float(v) for v in parts[1:])
             boxes.append(((xc - w / 2) * width, (yc - h / 2) * height, (xc + w / 2) * width, (yc + h / 2) * height))
-    return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    if merge:
+        boxes = merge_touching_boxes(boxes, merge_tolerance(width, height))
+    return boxes
 
 
 def spaghetti_split(root: Path, split: str) -> list[tuple[Path, Path]]:
     """(image, label) pairs of ``spaghetti/{split}``."""
     folder = root / "spaghetti" / split
+    return [(image, folder / "labels" / f"{image.stem}.txt") for image in list_images(folder / "images")]
+
+
+def roboflow_split(root: Path, split: str) -> list[tuple[Path, Path]]:
+    """(image, label) pairs of ``roboflow-3dprinting/{split}``; its one class, 0, is ``fail``."""
+    folder = root / "roboflow-3dprinting" / split
     return [(image, folder / "labels" / f"{image.stem}.txt") for image in list_images(folder / "images")]
 
 
@@ -89,16 +103,33 @@ class Sample:
     pixels: np.ndarray
     boxes: np.ndarray
     path: Path
+    # (W, H) of the image as decoded, before the stretch to the cache size; compositing needs its aspect.
+    source_size: tuple[int, int] | None = None
 
 
-def load_sample(image_path: Path, label_path: Path | None, cache_size: tuple[int, int]) -> Sample:
-    """Decode as the service does, stretch to ``cache_size`` (W, H) and scale the boxes with it."""
+def load_sample(
+    image_path: Path,
+    label_path: Path | None,
+    cache_size: tuple[int, int],
+    *,
+    class_id: int = SPAGHETTI_CLASS,
+    merge: bool = False,
+) -> Sample:
+    """Decode as the service does, stretch to ``cache_size`` (W, H) and scale the boxes with it.
+
+    With ``merge``, touching boxes are joined in the image's own pixels (the tolerance is a
+    fraction of its longer side), then scaled: the stretch would otherwise change what touches.
+    """
     decoded = decode_image(image_path.read_bytes(), target_size=cache_size)
     pixels = decoded.pixels.resize(cache_size, Image.Resampling.BILINEAR)
     boxes = np.zeros((0, 4), dtype=np.float32)
-    if label_path is not None:
-        boxes = read_yolo_boxes(label_path, cache_size[0], cache_size[1])
-    return Sample(np.asarray(pixels, dtype=np.uint8), boxes, image_path)
+    if label_path is not None and merge:
+        boxes = read_yolo_boxes(label_path, decoded.width, decoded.height, class_id=class_id, merge=True)
+        scale = np.array([cache_size[0] / decoded.width, cache_size[1] / decoded.height] * 2, dtype=np.float32)
+        boxes = (boxes * scale).astype(np.float32).reshape(-1, 4)
+    elif label_path is not None:  # the labels as given, read straight at the cache size as before
+        boxes = read_yolo_boxes(label_path, cache_size[0], cache_size[1], class_id=class_id)
+    return Sample(np.asarray(pixels, dtype=np.uint8), boxes, image_path, (decoded.width, decoded.height))
 
 
 class Augmenter:

@@ -8,8 +8,10 @@
 Prints one JSON object:
 
 - ``positives``: spaghetti AP50 (detector at conf 0.001, IoU 0.5, boxes in pixels of the upload,
-  class 1 only), AP at IoU 0.3 as a diagnostic, precision/recall of the detections the service
-  keeps (conf > 0.08), and why each of its wrong boxes is wrong (``metrics.wrong_box_kinds``).
+  class 1 only), AP at IoU 0.3 as a diagnostic, both also against whole-region labels
+  (``*_merged_labels``: overlapping and touching boxes joined, ``labels.merge_touching_boxes``),
+  precision/recall of the detections the service keeps (conf > 0.08), and why each of its wrong
+  boxes is wrong (``metrics.wrong_box_kinds``).
 - ``negatives``: for each ``--negatives`` folder (searched recursively; name it with
   ``LABEL=PATH``) and for all of them together: image-level AUROC of the score p between the
   positive images (those with at least one spaghetti box) and the negatives, the recall at the
@@ -34,6 +36,7 @@ from detection.image import decode_image
 from detection.postprocess import Detection, failure_score
 from detection.runner import Detector
 from detection.training import dataset, metrics
+from detection.training.labels import merge_tolerance, merge_touching_boxes
 
 SERVICE_CONF_THRESHOLD = 0.08
 AP_CONF_THRESHOLD = 0.001
@@ -70,11 +73,13 @@ class Evaluator:
 def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) -> tuple[dict, list[float]]:
     """Box metrics over ``folder/images`` + ``folder/labels``; also the p of each image with spaghetti."""
     scores, tps, tps_at_iou30, service_tps, num_gt, image_p = [], [], [], [], 0, []
+    merged_tps, merged_tps_at_iou30, num_merged_gt = [], [], 0
     wrong_boxes = dict.fromkeys(metrics.WRONG_BOX_KINDS, 0)
     pairs = [(image, folder / "labels" / f"{image.stem}.txt") for image in dataset.list_images(folder / "images")]
     for image_path, label_path in pairs:
         width, height, detections, service_detections = evaluator.run(image_path)
         gt = dataset.read_yolo_boxes(label_path, width, height)
+        merged_gt = merge_touching_boxes(gt, merge_tolerance(width, height))
         confs = np.array([d.confidence for d in detections])
         boxes = metrics.detections_to_xyxy(detections)
         tp = metrics.match_detections(boxes, confs, gt)
@@ -86,6 +91,9 @@ def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) 
         scores.extend(confs)
         tps.extend(tp)
         tps_at_iou30.extend(metrics.match_detections(boxes, confs, gt, iou_threshold=0.3))
+        merged_tps.extend(metrics.match_detections(boxes, confs, merged_gt))
+        merged_tps_at_iou30.extend(metrics.match_detections(boxes, confs, merged_gt, iou_threshold=0.3))
+        num_merged_gt += len(merged_gt)
         service_tps.extend(service_tp)
         num_gt += len(gt)
         p = failure_score(service_detections)
@@ -110,6 +118,11 @@ def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) 
         "ap50": round(metrics.average_precision(scores, tps, num_gt), 4),
         # Diagnostic: how much of the AP50 gap is where boxes are drawn rather than what is found.
         "ap30": round(metrics.average_precision(scores, tps_at_iou30, num_gt), 4),
+        # The same detections against whole-region labels (issue 15): what AP50 would be if the labels
+        # drew one box per failed region.
+        "spaghetti_boxes_merged": num_merged_gt,
+        "ap50_merged_labels": round(metrics.average_precision(scores, merged_tps, num_merged_gt), 4),
+        "ap30_merged_labels": round(metrics.average_precision(scores, merged_tps_at_iou30, num_merged_gt), 4),
         "precision@0.08": round(precision, 4),
         "recall@0.08": round(recall, 4),
         "detections@0.08": len(service_tps),

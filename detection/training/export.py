@@ -25,13 +25,20 @@ from detection.training.model import ExportWrapper, SpaghettiNet
 OPSET = 17
 
 
-def export(checkpoint_path: Path, out: Path, data_root: Path | None) -> None:
-    """Write ``out`` from the checkpoint; Platt-scale with the training images under ``data_root`` unless None."""
+def export(checkpoint_path: Path, out: Path, data_root: Path | None, device: str = "cpu") -> None:
+    """Write ``out`` from the checkpoint; Platt-scale with the training images under ``data_root`` unless None.
+
+    ``device`` only runs the calibration's predictions; the graph is traced and checked on the CPU.
+    """
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     width, height = checkpoint["input_size"]
     net = SpaghettiNet(pretrained=False)
     net.load_state_dict(checkpoint["model"])
-    scale, shift = calibrate(net, (width, height), data_root) if data_root is not None else (1.0, 0.0)
+    if data_root is not None:
+        scale, shift = calibrate(net.to(device), (width, height), data_root)
+        net.to("cpu")
+    else:
+        scale, shift = 1.0, 0.0
     wrapper = ExportWrapper(net, (width, height), conf_scale=scale, conf_shift=shift).eval()
     example = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         "--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="training images for the calibration"
     )
     parser.add_argument("--no-calibration", action="store_true", help="export the raw heatmap sigmoid")
+    parser.add_argument("--device", default="cpu", help="device for the calibration's predictions (cpu, cuda)")
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.out, None if args.no_calibration else args.data_root)
+    export(args.checkpoint, args.out, None if args.no_calibration else args.data_root, args.device)
 
 
 if __name__ == "__main__":

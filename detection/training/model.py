@@ -28,8 +28,8 @@ MAX_LOG_DISTANCE = 6.0
 
 def normalise(image: torch.Tensor) -> torch.Tensor:
     """RGB in [0, 1] to the ImageNet statistics the backbone was trained on."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=image.dtype).view(1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=image.dtype, device=image.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=image.dtype, device=image.device).view(1, 3, 1, 1)
     return (image - mean) / std
 
 

@@ -20,6 +20,7 @@ import argparse
 import copy
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 
 from detection.postprocess import select_detections
-from detection.training import dataset, synthetic
+from detection.training import composite, dataset, synthetic
 from detection.training.loss import BOX_REGIONS, detection_loss, make_targets
 from detection.training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
 from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
@@ -112,18 +113,59 @@ def build_parser() -> argparse.ArgumentParser:
         default="box",
         help="cells that regress a box: under its gaussian (TTFNet), or every cell inside it (FCOS)",
     )
+    parser.add_argument(
+        "--merge-labels",
+        action="store_true",
+        help="train on whole-region boxes: overlapping and touching boxes joined (labels.py; val stays as given)",
+    )
+    parser.add_argument(
+        "--roboflow",
+        action="store_true",
+        help="add roboflow-3dprinting/train (612 photos, class fail) as positives with their boxes",
+    )
+    parser.add_argument(
+        "--composites",
+        type=int,
+        default=0,
+        help="small failure regions pasted on training webcam-clean frames (composite.py), drawn afresh per epoch",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes that augment batches (and two that draw plain scenes ahead); 0 = all in the main process",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device to train on (cpu, cuda); data stays on CPU")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     return parser
 
 
-def load_data(args: argparse.Namespace) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
-    """Training samples (positives, then negatives with no boxes) and val samples at the input size."""
+def load_data(
+    args: argparse.Namespace,
+) -> tuple[list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[composite.Region]]:
+    """Training samples (positives, then negatives with no boxes), val samples at the input size, and for
+    composites the training webcam frames and the failure regions of the training positives."""
     width, height = args.input_size
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
-    train = [dataset.load_sample(img, lbl, cache_size) for img, lbl in dataset.spaghetti_split(args.data_root, "train")]
+    merge = getattr(args, "merge_labels", False)
+    train = [
+        dataset.load_sample(img, lbl, cache_size, merge=merge)
+        for img, lbl in dataset.spaghetti_split(args.data_root, "train")
+    ]
+    if getattr(args, "roboflow", False):
+        train += [
+            dataset.load_sample(img, lbl, cache_size, class_id=0, merge=merge)
+            for img, lbl in dataset.roboflow_split(args.data_root, "train")
+        ]
     positives = len(train)
+    frames, regions = [], []
+    if getattr(args, "composites", 0):
+        frames = [
+            dataset.load_sample(img, None, cache_size) for img in dataset.webcam_clean(args.data_root, heldout=False)
+        ]
+        regions = composite.regions_from_samples(train)
     if not args.no_negatives:
         negatives = [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
         train += negatives * args.negative_repeats
@@ -133,12 +175,16 @@ def load_data(args: argparse.Namespace) -> tuple[list[dataset.Sample], list[data
     synthetic_note = (
         f" + {args.synthetic_negatives} generated plain scenes per epoch" if args.synthetic_negatives else ""
     )
+    if frames:
+        synthetic_note += f" + {args.composites} composites per epoch ({len(regions)} regions on {len(frames)} frames)"
+    boxes = sum(len(sample.boxes) for sample in train)
     print(
-        f"train: {positives} spaghetti photos + {len(train) - positives} clean negatives{synthetic_note}; "
+        f"train: {positives} failure photos ({boxes} boxes) + {len(train) - positives} clean negatives"
+        f"{synthetic_note}; "
         f"val: {len(val)}",
         flush=True,
     )
-    return train, val
+    return train, val, frames, regions
 
 
 def set_trainable(model: SpaghettiNet, epoch: int, args: argparse.Namespace) -> None:
@@ -217,16 +263,18 @@ def predict(
     """Per sample (at the input size), its detections as the service selects them from the export graph.
 
     Each item is (boxes ``[K, 4]`` x1, y1, x2, y2 input pixels, uncalibrated confidences ``[K]``).
+    Runs on whichever device the model is on.
     """
     model.eval()
-    wrapper = ExportWrapper(model, input_size)
+    device = next(model.parameters()).device
+    wrapper = ExportWrapper(model, input_size).to(device)
     width, height = input_size
     results = []
     for start in range(0, len(samples), 16):
         chunk = samples[start : start + 16]
         images = torch.from_numpy(np.stack([s.pixels for s in chunk])).permute(0, 3, 1, 2).float() / 255.0
-        boxes, confs = wrapper(images)
-        for image_boxes, image_confs in zip(boxes.numpy(), confs.numpy(), strict=True):
+        boxes, confs = wrapper(images.to(device))
+        for image_boxes, image_confs in zip(boxes.cpu().numpy(), confs.cpu().numpy(), strict=True):
             detections = select_detections(
                 image_boxes.reshape(-1, 4),
                 image_confs.reshape(-1),
@@ -252,6 +300,24 @@ def evaluate_val(model: SpaghettiNet, val: list[dataset.Sample], input_size: tup
     return {"ap50": average_precision(scores, tps, num_gt), "precision@0.08": precision, "recall@0.08": recall}
 
 
+# What forked batch workers read: set by the main process just before it forks them each epoch.
+_WORKER_STATE: dict = {}
+
+
+def _worker_batch(task: tuple[np.ndarray, int]):
+    """One batch built in a worker process from ``_WORKER_STATE`` with its own seeded augmenter."""
+    indices, batch_seed = task
+    state = _WORKER_STATE
+    torch.set_num_threads(1)
+    augment = dataset.Augmenter(
+        state["input_size"], np.random.default_rng(batch_seed), channel_shuffle=state["channel_shuffle"]
+    )
+    samples = state["samples"]
+    return make_batch(
+        [samples[i] for i in indices], samples, augment, state["grid"], state["mosaic"], state["box_region"]
+    )
+
+
 def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
     """Linear warm-up, then cosine decay to 2 % of the peak."""
     if step < warmup_steps:
@@ -268,7 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
-    train, val = load_data(args)
+    train, val, composite_frames, composite_regions = load_data(args)
+    device = torch.device(args.device)
     print(f"decoded in {time.monotonic() - started:.0f} s", flush=True)
     width, height = args.input_size
     grid = (height // STRIDE, width // STRIDE)
@@ -280,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"{args.init_from} was trained at {initial['input_size']}, not {args.input_size}")
         model.load_state_dict(initial["model"])
         print(f"initialised from {args.init_from} (epoch {initial['epoch'] + 1})", flush=True)
+    model.to(device)
     backbone_params = [p for m in model.backbone_modules() for p in m.parameters()]
     backbone_ids = {id(p) for p in backbone_params}
     head_params = [p for p in model.parameters() if id(p) not in backbone_ids]
@@ -292,41 +360,86 @@ def main(argv: list[str] | None = None) -> None:
     )
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
-    steps_per_epoch = math.ceil((len(train) + args.synthetic_negatives) / args.batch_size)
+    steps_per_epoch = math.ceil((len(train) + args.synthetic_negatives + args.composites) / args.batch_size)
     warmup_steps = max(1, round(args.warmup_epochs * steps_per_epoch))
     total_steps = steps_per_epoch * args.epochs
 
     start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
     average = WeightAverage(model, args.ema_decay) if args.ema_decay else None
     if args.resume:
-        checkpoint = torch.load(args.out / "last.pt", map_location="cpu", weights_only=False)
+        checkpoint = torch.load(args.out / "last.pt", map_location=device, weights_only=False)
         model.load_state_dict(checkpoint.get("raw_model", checkpoint["model"]))
         if average is not None:
             average.model.load_state_dict(checkpoint["model"])
             average.updates = checkpoint["average_updates"]
         optimizer.load_state_dict(checkpoint["optimizer"])
         rng.bit_generator.state = checkpoint["numpy_rng"]
-        torch.set_rng_state(checkpoint["torch_rng"])
+        torch.set_rng_state(checkpoint["torch_rng"].cpu())
         start_epoch, best_ap = checkpoint["epoch"] + 1, checkpoint["best_ap"]
         history, elapsed_before = checkpoint["history"], checkpoint["elapsed_s"]
         print(f"resumed after epoch {start_epoch} (best AP50 so far {best_ap:.3f})", flush=True)
     augment = dataset.Augmenter(args.input_size, rng, channel_shuffle=args.channel_shuffle)
     epoch_started = time.monotonic()
+    # With --workers, the plain scenes of every epoch are drawn ahead in two processes (same seeds,
+    # so the same scenes); without, each epoch draws its own, as the shipped recipe always did.
+    scene_pool = multiprocessing.get_context("fork").Pool(2) if args.workers else None
+    scene_jobs = (
+        {
+            epoch: scene_pool.apply_async(
+                synthetic.synthetic_negatives, (args.synthetic_negatives, cache_size, [args.seed, epoch])
+            )
+            for epoch in range(start_epoch, args.epochs)
+        }
+        if scene_pool
+        else {}
+    )
 
     for epoch in range(start_epoch, args.epochs):
         set_trainable(model, epoch, args)
         # Generated negatives come from their own generator, so resuming redraws the same ones.
-        epoch_samples = train + synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
+        if scene_jobs:
+            epoch_samples = train + scene_jobs.pop(epoch).get()
+        else:
+            epoch_samples = train + synthetic.synthetic_negatives(
+                args.synthetic_negatives, cache_size, [args.seed, epoch]
+            )
+        # Composites too, from a generator of their own (seed, epoch, 1): runs without them draw as before.
+        epoch_samples += composite.composite_samples(
+            composite_frames, composite_regions, args.composites, [args.seed, epoch, 1]
+        )
         order = rng.permutation(len(epoch_samples))
         sums = np.zeros(2)
+        batches = None
+        if args.workers:
+            # Each batch is augmented in a worker from a seed the main generator draws, so a run is
+            # still fixed by --seed (but draws differently from a run without workers).
+            tasks = [
+                (order[b * args.batch_size : (b + 1) * args.batch_size], int(rng.integers(2**63)))
+                for b in range(steps_per_epoch)
+            ]
+            _WORKER_STATE.update(
+                samples=epoch_samples,
+                grid=grid,
+                mosaic=args.mosaic,
+                box_region=args.box_region,
+                input_size=args.input_size,
+                channel_shuffle=args.channel_shuffle,
+            )
+            batch_pool = multiprocessing.get_context("fork").Pool(args.workers)
+            batches = batch_pool.imap(_worker_batch, tasks)
         for batch_index in range(steps_per_epoch):
             step = epoch * steps_per_epoch + batch_index
             for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
                 group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps)
-            indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
-            images, targets = make_batch(
-                [epoch_samples[i] for i in indices], epoch_samples, augment, grid, args.mosaic, args.box_region
-            )
+            if batches is not None:
+                images, targets = next(batches)
+            else:
+                indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
+                images, targets = make_batch(
+                    [epoch_samples[i] for i in indices], epoch_samples, augment, grid, args.mosaic, args.box_region
+                )
+            images = images.to(device, non_blocking=True)
+            targets = tuple(t.to(device, non_blocking=True) for t in targets)
             heat, log_distances = model(normalise(images))
             heat_loss, box_loss = detection_loss(heat, log_distances, targets)
             optimizer.zero_grad(set_to_none=True)
@@ -340,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
                 heat_mean, box_mean = sums / (batch_index + 1)
                 progress = f"epoch {epoch + 1} step {batch_index + 1}/{steps_per_epoch}"
                 print(f"  {progress} heat {heat_mean:.3f} box {box_mean:.3f}", flush=True)
+        if batches is not None:
+            batch_pool.close()
+            batch_pool.join()
         shipped = average.model if average is not None else model
         val_metrics = evaluate_val(shipped, val, args.input_size)
         elapsed = elapsed_before + time.monotonic() - epoch_started
@@ -372,6 +488,8 @@ def main(argv: list[str] | None = None) -> None:
         if val_metrics["ap50"] > best_ap:
             best_ap = val_metrics["ap50"]
             torch.save(checkpoint, args.out / "best.pt")
+    if scene_pool is not None:
+        scene_pool.terminate()
     total = elapsed_before + time.monotonic() - epoch_started
     print(
         f"done: {args.epochs} epochs, training wall time {total / 60:.1f} min, best val AP50 {best_ap:.3f}", flush=True
