@@ -19,7 +19,7 @@ from detection.runner import ModelUnavailable, get_detector
 from detection.selectors import printer_current_print_id, printer_stats_lock
 from detection.verdict import Verdict, VerdictRule, verdict_of
 from printers.models import Printer
-from printers.selectors import PRINTER_NOT_FOUND
+from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING
 from webhooks.services import EVENT_PRINT_FAILURE, EVENT_PRINT_WARNING, webhook_event_enqueue
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
     except Printer.DoesNotExist:
         raise Http404(PRINTER_NOT_FOUND) from None
     if current_print_id is None:
-        raise Http404("The printer is not printing.")
+        raise Http404(PRINTER_NOT_PRINTING)
     limits = image_limits()
     try:
         detector = get_detector()
@@ -90,7 +90,7 @@ def predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
             raise Http404(PRINTER_NOT_FOUND) from None
         current_print = stats.printer.current_print
         if current_print is None:
-            raise Http404("The printer is not printing.")
+            raise Http404(PRINTER_NOT_PRINTING)
         if current_print.started_at > received_at:
             # The snapshot's print ended (and another began) while the model ran: it is stale.
             raise Http404("The print this snapshot belongs to has ended.")

@@ -7,6 +7,7 @@ from printers.models import Printer
 
 # Another user's printer reads exactly like a missing one, wherever ownership is checked.
 PRINTER_NOT_FOUND = "Printer not found."
+PRINTER_NOT_PRINTING = "The printer is not printing."
 
 
 def printer_list(*, user) -> QuerySet[Printer]:

@@ -9,6 +9,7 @@ from detection import temporal
 from detection.models import PrinterStats
 from detection.selectors import printer_stats_lock
 from printers.models import Printer
+from printers.selectors import PRINTER_NOT_PRINTING
 from prints.models import Print
 from webhooks.services import EVENT_PRINT_FINISHED, EVENT_PRINT_STARTED, webhook_event_enqueue
 
@@ -43,7 +44,7 @@ def print_finish(*, printer: Printer, status: str) -> Printer:
     printer = stats.printer
     ending = printer.current_print
     if ending is None:
-        raise Http404("The printer is not printing.")
+        raise Http404(PRINTER_NOT_PRINTING)
     ending.status = status
     ending.ended_at = timezone.now()
     ending.prediction_num = stats.prediction_num
