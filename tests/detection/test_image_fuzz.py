@@ -1,6 +1,7 @@
 """Fuzzing the decoder with mutated real images: every outcome is an image or a refusal, never a crash.
 
-The seeds are real encodings of a photo-like picture (Pillow's Mandelbrot, with noise) in every
+The seeds are a real in-printer webcam frame (as its camera pipeline wrote it, and re-encoded as
+PNG and WebP) and encodings of a photo-like picture (Pillow's Mandelbrot, with noise) in every
 format and mode we accept, with the ancillary data that broke us before (EXIF, tRNS, restart
 markers). Hypothesis mutates their bytes: flips, truncations, duplicated and dropped slices, splices
 of one seed into another. Derandomized and bounded, so CI runs the same few hundred cases in seconds.
@@ -8,6 +9,7 @@ of one seed into another. Derandomized and bounded, so CI runs the same few hund
 
 import io
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -54,7 +56,23 @@ def seeds() -> list[bytes]:
     ]
 
 
-SEEDS = seeds()
+# Real in-printer webcam frames from ../shared/datasets, where the tests can read it (CI can); never
+# committed. Without it the generated seeds above still run.
+WEBCAM_FRAMES = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "webcam-clean" / "images"
+
+
+def real_seeds() -> list[bytes]:
+    """A real webcam frame as its camera pipeline wrote it, and that frame re-encoded small as PNG and WebP."""
+    frames = sorted(WEBCAM_FRAMES.glob("*/*.jpg"))[:1]
+    out = []
+    for frame in frames:
+        out.append(frame.read_bytes())
+        small = Image.open(frame).convert("RGB").resize((320, 240))
+        out += [encode(small, "PNG"), encode(small, "WEBP", quality=80)]
+    return out
+
+
+SEEDS = seeds() + real_seeds()
 
 
 @st.composite
@@ -62,6 +80,8 @@ def mutated(draw) -> bytes:
     """A seed with one to four byte-level mutations."""
     data = bytearray(draw(st.sampled_from(SEEDS)))
     for _ in range(draw(st.integers(1, 4))):
+        if not data:
+            break  # an earlier mutation dropped everything
         kind = draw(st.sampled_from(["flip", "truncate", "duplicate", "drop", "splice", "insert"]))
         at = draw(st.integers(0, len(data) - 1))
         if kind == "flip":
