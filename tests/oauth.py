@@ -10,3 +10,23 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return verifier, challenge
+
+
+# The redirect URI the tests' apps register.
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+def authorize_params(application, challenge: str | None = None, **extra) -> dict:
+    """The query of an authorization request with PKCE (a fresh challenge unless given), overridable."""
+    if challenge is None:
+        _, challenge = pkce_pair()
+    return {
+        "client_id": application.client_id,
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "read write",
+        "state": "st4te",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }

@@ -16,9 +16,8 @@ from rest_framework.test import APIClient
 
 from obico_api.oauth import redirect_uri_problem
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
-from tests.oauth import pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params, pkce_pair
 
-REDIRECT_URI = "https://app.example.com/callback"
 CONCURRENT_REFRESHES = 4
 # Of racing uses of one grant, at most one is answered with tokens and the rest get invalid_grant.
 # The losers' reuse revokes the winner's new tokens too (RFC 9700 §4.14.2); when that lands before
@@ -35,19 +34,6 @@ BAD_REDIRECT_URIS = [
     "https://[not-an-ip]/cb",
     "https://user:password@app.example.com/cb",  # credentials: the toolkit never matches these
 ]
-
-
-def authorize_params(application, challenge, **extra):
-    return {
-        "client_id": application.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT_URI,
-        "scope": "read write",
-        "state": "st4te",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
 
 
 def get_code(user, application) -> tuple[str, str]:

@@ -8,12 +8,11 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 
 from obico_api.oauth import redirect_uri_problem
 from tests.factories import OWNER_PASSWORD, AccessTokenFactory, ApplicationFactory, UserFactory
-from tests.oauth import pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = OWNER_PASSWORD
-REDIRECT_URI = "https://app.example.com/callback"
 
 
 @pytest.fixture
@@ -26,20 +25,6 @@ def browser(owner):
 @pytest.fixture
 def application():
     return ApplicationFactory(name="Spaghetti Watcher", redirect_uris=REDIRECT_URI)
-
-
-def authorize_params(application, **extra):
-    _, challenge = pkce_pair()
-    return {
-        "client_id": application.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT_URI,
-        "scope": "read write",
-        "state": "st4te",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
 
 
 # --- sign in and out ----------------------------------------------------------------------------
