@@ -585,4 +585,6 @@ def test_the_authorization_header_still_works_with_a_multipart_body(user, printe
         f"/api/v1/printers/{printer.id}/predict/", {"access_token": "ignored"}, format="multipart"
     )
 
-    assert response.status_code not in (401, 403), response.content
+    # Authenticated: the view read the body and found no image in it.
+    assert response.status_code == 400, response.content
+    assert response.json()["details"] == {"img": ["This field is required."]}
