@@ -8,10 +8,11 @@ import os
 import environ
 import pytest
 from django.core.cache import cache
+from oauth2_provider.models import Application
 from PIL import Image
 from rest_framework.test import APIClient
 
-from tests.factories import OWNER_PASSWORD, AccessTokenFactory, PrinterFactory, UserFactory
+from tests.factories import OWNER_PASSWORD, AccessTokenFactory, ApplicationFactory, PrinterFactory, UserFactory
 from tests.onnx_models import write_detector_model
 
 # Two overlapping boxes and one apart; with a white image the confidences are as written.
@@ -79,12 +80,26 @@ def make_client():
     """An API client authenticated with a fresh token of ``user`` carrying ``scope``."""
 
     def make(user, scope: str = "read write") -> APIClient:
-        token = AccessTokenFactory(user=user, scope=scope)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-        return client
+        return bearer_client(AccessTokenFactory(user=user, scope=scope).raw_token)
 
     return make
+
+
+def bearer_client(raw_token: str) -> APIClient:
+    """An API client that sends ``raw_token`` in the Authorization header."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    return client
+
+
+def app_client(application=None, *, scope: str = "read write", user=None) -> APIClient:
+    """A client with a token of ``application`` (a new confidential app if none), with no user unless given.
+
+    Without a user it is the app's own client-credentials token, the one its webhook endpoint takes.
+    """
+    if application is None:
+        application = ApplicationFactory(client_type=Application.CLIENT_CONFIDENTIAL)
+    return bearer_client(AccessTokenFactory(user=user, application=application, scope=scope).raw_token)
 
 
 @pytest.fixture
@@ -95,6 +110,13 @@ def api(user, make_client) -> APIClient:
 @pytest.fixture
 def printer(user):
     return PrinterFactory(owner=user)
+
+
+@pytest.fixture
+def printing(api, printer):
+    """The user's printer, printing (started through the API)."""
+    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
+    return printer
 
 
 def make_image_bytes(size=(640, 480), color=(255, 255, 255), image_format="JPEG", mode="RGB", **save_args) -> bytes:

@@ -41,12 +41,6 @@ def test_malformed_json_is_400(api):
     assert response.json()["code"] == "parse_error"
 
 
-@pytest.fixture
-def printing(api, printer):
-    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
-    return printer
-
-
 def broken_model(kind, tmp_path):
     if kind == "missing":
         return tmp_path / "missing.onnx"

@@ -21,12 +21,6 @@ from tests.detection.test_image import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def printing(api, printer):
-    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
-    return printer
-
-
 def gif():
     buffer = io.BytesIO()
     Image.new("RGB", (32, 32)).save(buffer, format="GIF")

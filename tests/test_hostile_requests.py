@@ -10,14 +10,13 @@ import json
 
 import pytest
 from django.test.client import ClientHandler, RequestFactory
-from oauth2_provider.models import Application
 from rest_framework.test import APIClient
 
 from detection.models import PrinterStats
 from printers.models import Printer
 from prints.models import Print
-from tests.conftest import snapshot
-from tests.factories import AccessTokenFactory, ApplicationFactory
+from tests.conftest import app_client, snapshot
+from tests.factories import AccessTokenFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,23 +56,6 @@ OVER_THE_CAPS = pytest.mark.parametrize(
 )
 
 
-@pytest.fixture
-def printing(api, printer):
-    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
-    return printer
-
-
-@pytest.fixture
-def app_api():
-    """A client-credentials token of a confidential app: what the webhook endpoint takes."""
-    token = AccessTokenFactory(
-        user=None, application=ApplicationFactory(client_type=Application.CLIENT_CONFIDENTIAL), scope="read write"
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-    return client
-
-
 @pytest.fixture(params=["token", "no-token"])
 def token(request):
     return request.param
@@ -87,7 +69,7 @@ def client_for(request, token, api):
         if token == "no-token":
             return APIClient()
         # Made only when needed: an app's secret is hashed on save, which is slow on purpose.
-        return request.getfixturevalue("app_api") if path.startswith("/api/v1/webhook/") else api
+        return app_client() if path.startswith("/api/v1/webhook/") else api
 
     return client
 

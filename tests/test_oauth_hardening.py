@@ -15,6 +15,7 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 from rest_framework.test import APIClient
 
 from obico_api.oauth import redirect_uri_problem
+from tests.conftest import bearer_client
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
 from tests.oauth import REDIRECT_URI, authorize_params, pkce_pair
 
@@ -64,12 +65,6 @@ def refresh(application, refresh_token):
         "/o/token/",
         {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": application.client_id},
     )
-
-
-def bearer(access_token) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token}")
-    return client
 
 
 @pytest.fixture
@@ -243,11 +238,11 @@ def test_concurrent_refreshes_of_one_token_give_one_pair_and_invalid_grant_to_th
     # (RFC 9700 §4.14.2) however the requests interleaved: the whole family is revoked.
     assert RefreshToken.objects.filter(user=user).count() == 2
     assert not RefreshToken.objects.filter(user=user, revoked__isnull=True).exists()
-    assert bearer(first["access_token"]).get("/api/v1/printers/").status_code == 401
+    assert bearer_client(first["access_token"]).get("/api/v1/printers/").status_code == 401
     if 200 not in statuses:
         return  # the losers revoked the winner's pair before its answer was built (ONE_WINNER_OR_NONE)
     winner = next(body for status, body in results if status == 200)
-    assert bearer(winner["access_token"]).get("/api/v1/printers/").status_code == 401
+    assert bearer_client(winner["access_token"]).get("/api/v1/printers/").status_code == 401
     assert refresh(application, winner["refresh_token"]).json()["error"] == "invalid_grant"
 
 
@@ -295,7 +290,7 @@ def test_concurrent_exchanges_of_one_code_give_one_answer_and_revoke_it(live_ser
     # The code was presented more than once (RFC 6749 §4.1.2): what it gave is revoked.
     for status, body in results:
         if status == 200:
-            assert bearer(body["access_token"]).get("/api/v1/printers/").status_code == 401
+            assert bearer_client(body["access_token"]).get("/api/v1/printers/").status_code == 401
     assert not AccessToken.objects.exists()
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
 
@@ -395,13 +390,13 @@ def test_a_deactivated_user_cannot_authorize(user, application):
 def test_reusing_an_authorization_code_revokes_the_tokens_it_issued(user, application):
     code, verifier = get_code(user, application)
     first = exchange(application, code, verifier).json()
-    assert bearer(first["access_token"]).get("/api/v1/printers/").status_code == 200
+    assert bearer_client(first["access_token"]).get("/api/v1/printers/").status_code == 200
 
     second = exchange(application, code, verifier)
 
     assert second.status_code == 400
     assert second.json()["error"] == "invalid_grant"
-    assert bearer(first["access_token"]).get("/api/v1/printers/").status_code == 401
+    assert bearer_client(first["access_token"]).get("/api/v1/printers/").status_code == 401
     reused_refresh = refresh(application, first["refresh_token"])
     assert reused_refresh.status_code == 400
     assert reused_refresh.json()["error"] == "invalid_grant"
@@ -416,7 +411,7 @@ def test_reusing_a_code_also_revokes_tokens_refreshed_from_it(user, application)
 
     assert exchange(application, code, verifier).status_code == 400
 
-    assert bearer(rotated["access_token"]).get("/api/v1/printers/").status_code == 401
+    assert bearer_client(rotated["access_token"]).get("/api/v1/printers/").status_code == 401
     assert refresh(application, rotated["refresh_token"]).status_code == 400
 
 
@@ -429,7 +424,7 @@ def test_an_unused_code_and_other_users_tokens_are_untouched_by_a_reuse(user, ap
 
     exchange(application, code, verifier)
 
-    assert bearer(other_token.raw_token).get("/api/v1/printers/").status_code == 200
+    assert bearer_client(other_token.raw_token).get("/api/v1/printers/").status_code == 200
     assert exchange(application, second_code, second_verifier).status_code == 200
 
 
@@ -439,7 +434,7 @@ def test_an_unknown_code_is_invalid_grant_and_revokes_nothing(user, application,
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
-    assert bearer(tokens["access_token"]).get("/api/v1/printers/").status_code == 200
+    assert bearer_client(tokens["access_token"]).get("/api/v1/printers/").status_code == 200
 
 
 # --- 5. Introspection: a client learns only about its own tokens ---------------------------------
@@ -581,7 +576,7 @@ def test_a_token_in_the_query_string_is_refused(user):
 def test_the_authorization_header_still_works_with_a_multipart_body(user, printer):
     token = AccessTokenFactory(user=user)
 
-    response = bearer(token.raw_token).post(
+    response = bearer_client(token.raw_token).post(
         f"/api/v1/printers/{printer.id}/predict/", {"access_token": "ignored"}, format="multipart"
     )
 

@@ -5,11 +5,10 @@ client-credentials tokens, or a client address for calls without a token.
 """
 
 import pytest
-from rest_framework.test import APIClient
 
 from obico_api.api.throttling import ApiRateThrottle
-from tests.conftest import snapshot
-from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+from tests.conftest import app_client, snapshot
+from tests.factories import ApplicationFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_backend")]
 
@@ -34,14 +33,6 @@ def clock(monkeypatch):
 @pytest.fixture
 def rates(monkeypatch, clock):
     monkeypatch.setattr(ApiRateThrottle, "THROTTLE_RATES", {"api": "5/min", "predict": "2/min"})
-
-
-def app_client(application) -> APIClient:
-    """A client with a client-credentials token of ``application`` (no user)."""
-    token = AccessTokenFactory(user=None, application=application, scope="read write")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-    return client
 
 
 def test_the_api_limit_is_per_user_with_retry_after(user, make_client, rates):

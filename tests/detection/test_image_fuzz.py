@@ -120,12 +120,6 @@ def test_a_mutated_image_decodes_or_is_refused(data):
         assert min(outcome.width, outcome.height) > 0
 
 
-@pytest.fixture
-def printing(api, printer):
-    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
-    return printer
-
-
 @pytest.mark.django_db
 @settings(
     max_examples=60,

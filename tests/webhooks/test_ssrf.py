@@ -11,9 +11,9 @@ import requests
 import urllib3.util.connection
 from django.utils import timezone
 from oauth2_provider.models import Application
-from rest_framework.test import APIClient
 
-from tests.factories import AccessTokenFactory, ApplicationFactory
+from tests.conftest import app_client
+from tests.factories import ApplicationFactory
 from tests.webhooks.conftest import PUBLIC_ADDRESS
 from tests.webhooks.helpers import Receiver, make_ca_and_server_context
 from webhooks.destinations import DestinationRefused, address_is_public, destination_resolve
@@ -253,15 +253,6 @@ def test_resolution_that_takes_too_long_is_refused(monkeypatch):
 
 
 # --- registration: the same rule, as a 400 on ``url`` -----------------------------------------------
-
-
-def app_client():
-    token = AccessTokenFactory(
-        user=None, application=ApplicationFactory(client_type=Application.CLIENT_CONFIDENTIAL), scope="read write"
-    )
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-    return client
 
 
 def refused(message: str) -> dict:

@@ -8,9 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import Application
-from rest_framework.test import APIClient
 
-from tests.conftest import make_image_bytes, snapshot
+from tests.conftest import app_client, bearer_client, make_image_bytes, snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory
 from tests.onnx_models import write_detector_model
 from tests.webhooks.helpers import Receiver
@@ -40,10 +39,7 @@ def app_with_webhook(receiver):
 def app_api(app_with_webhook, user):
     """The user's client, through the application that has the webhook."""
     application, _ = app_with_webhook
-    token = AccessTokenFactory(user=user, application=application)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-    return client
+    return bearer_client(AccessTokenFactory(user=user, application=application).raw_token)
 
 
 # --- signing (pure) --------------------------------------------------------------------------------
@@ -77,13 +73,6 @@ def test_retry_delay_doubles_up_to_the_cap(attempts, delay):
 
 
 # --- the app's own endpoint --------------------------------------------------------------------
-
-
-def app_client(application, scope="read write", user=None):
-    token = AccessTokenFactory(user=user, application=application, scope=scope)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_token}")
-    return client
 
 
 def test_app_sets_reads_and_deletes_its_webhook_with_its_own_token(settings):
