@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from webhooks import services
-from webhooks.destinations import DestinationRefused, registration_check
+from webhooks.destinations import validate_webhook_url
 from webhooks.models import Webhook, WebhookDelivery
 
 SHOW_ONCE_TEMPLATE = "admin/webhooks/webhook/secret_once.html"
@@ -26,10 +26,7 @@ class WebhookChangeForm(forms.ModelForm):
     def clean_url(self) -> str:
         """The API's rule (``webhooks/destinations.py``): an admin cannot register what an app could not."""
         url = self.cleaned_data["url"]
-        try:
-            registration_check(url)
-        except DestinationRefused as exc:
-            raise forms.ValidationError(str(exc)) from None
+        validate_webhook_url(url)
         return url
 
 

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from obico_api.api.permissions import AppTokenHasReadWriteScope
 from obico_api.api.schema import error_responses
 from webhooks import services
-from webhooks.destinations import DestinationRefused, registration_check
+from webhooks.destinations import validate_webhook_url
 from webhooks.models import Webhook
 
 
@@ -32,10 +32,7 @@ class WebhookInputSerializer(serializers.Serializer):
 
     def validate_url(self, url: str) -> str:
         """Refuse now what delivery would refuse, by the same rule (``webhooks/destinations.py``)."""
-        try:
-            registration_check(url)
-        except DestinationRefused as exc:
-            raise serializers.ValidationError(str(exc)) from None
+        validate_webhook_url(url)  # DRF reports Django's ValidationError on this field as its own
         return url
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -127,6 +128,17 @@ def destination_resolve(url: str, *, allow_private: bool, timeout: float, requir
     if not addresses:
         raise DestinationRefused("The URL's host could not be resolved.")
     return Destination(scheme=scheme, host=host, port=port, addresses=tuple(addresses))
+
+
+def validate_webhook_url(url: str) -> None:
+    """``registration_check`` for the API's serializer and the admin's form alike.
+
+    A refusal is Django's ``ValidationError``, which both report on the field being cleaned.
+    """
+    try:
+        registration_check(url)
+    except DestinationRefused as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def registration_check(url: str) -> Destination:
