@@ -149,19 +149,19 @@ def load_data(
     composites the training webcam frames and the failure regions of the training positives."""
     width, height = args.input_size
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
-    merge = getattr(args, "merge_labels", False)
+    merge = args.merge_labels
     train = [
         dataset.load_sample(img, lbl, cache_size, merge=merge)
         for img, lbl in dataset.spaghetti_split(args.data_root, "train")
     ]
-    if getattr(args, "roboflow", False):
+    if args.roboflow:
         train += [
             dataset.load_sample(img, lbl, cache_size, class_id=0, merge=merge)
             for img, lbl in dataset.roboflow_split(args.data_root, "train")
         ]
     positives = len(train)
     frames, regions = [], []
-    if getattr(args, "composites", 0):
+    if args.composites:
         frames = [
             dataset.load_sample(img, None, cache_size) for img in dataset.webcam_clean(args.data_root, heldout=False)
         ]
