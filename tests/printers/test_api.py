@@ -1,10 +1,13 @@
-"""The printers endpoints: exact bodies, status codes and database side effects."""
+"""The printers endpoints: exact bodies, status codes and database side effects.
+
+Expected bodies are written out per test: only the values the server picks (ids, timestamps) are read
+back from the rows, so a mistake in the serializer cannot be copied into the expectation.
+"""
 
 import pytest
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
-from detection.models import Prediction, PrinterStats
 from printers.models import Printer
 from prints.models import Print
 from tests.conftest import make_image_bytes, snapshot
@@ -20,37 +23,56 @@ ZERO_STATS = {
     "prediction_num_lifetime": 0,
 }
 
+# A white snapshot through the tiny model: confidences 0.5 and 0.2 after suppression, so p = 0.7.
+WHITE_P = 0.7
+# The first prediction of a print: the spec's EWM (span 12, alpha 2/13) from 0, the means of one value.
+ONE_WHITE_SNAPSHOT_STATS = {
+    "ewm_mean": pytest.approx(WHITE_P * 2 / 13),
+    "rolling_mean_short": pytest.approx(WHITE_P),
+    "rolling_mean_long": pytest.approx(WHITE_P),
+    "prediction_num": 1,
+    "prediction_num_lifetime": 1,
+}
+
 
 def iso(value):
     return DateTimeField().to_representation(value)
 
 
-def expected_printer(printer):
-    printer.refresh_from_db()
-    stats = PrinterStats.objects.get(printer=printer)
-    current = printer.current_print
-    return {
-        "id": printer.id,
-        "name": printer.name,
-        "sensitivity": printer.sensitivity,
-        "created_at": iso(printer.created_at),
-        "updated_at": iso(printer.updated_at),
-        "current_print": current
-        and {"id": current.id, "filename": current.filename, "started_at": iso(current.started_at)},
-        "status": {
-            "printing": current is not None,
-            "last_prediction": stats.last_predicted_at
-            and {"p": stats.last_p, "predicted_at": iso(stats.last_predicted_at)},
-            "verdict": (stats.last_verdict or None) if current else None,
-            "temporal_stats": {
-                "ewm_mean": stats.ewm_mean,
-                "rolling_mean_short": stats.rolling_mean_short,
-                "rolling_mean_long": stats.rolling_mean_long,
-                "prediction_num": stats.prediction_num,
-                "prediction_num_lifetime": stats.prediction_num_lifetime,
-            },
-        },
-    }
+def stored(printer):
+    """The values the server picks for a printer, read back from its row: its id and its two timestamps."""
+    row = Printer.objects.get(pk=printer.pk)
+    return {"id": row.id, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at)}
+
+
+def stats_of(printer):
+    """The printer's statistics row, read fresh from the database."""
+    return Printer.objects.select_related("stats").get(pk=printer.pk).stats
+
+
+def stats_rows():
+    """All statistics rows, reached through ``Printer.stats`` so the test does not import their module."""
+    return Printer._meta.get_field("stats").related_model.objects
+
+
+def prediction_rows():
+    """All stored predictions, reached through ``Print.predictions`` for the same reason."""
+    return Print._meta.get_field("predictions").related_model.objects
+
+
+def rows_of(printer):
+    """Every stored field of the printer, its statistics row and its prints."""
+    return (
+        Printer.objects.filter(pk=printer.pk).values().get(),
+        stats_rows().filter(printer=printer).values().get(),
+        list(Print.objects.filter(printer=printer).order_by("pk").values()),
+    )
+
+
+@pytest.fixture
+def printer(user):
+    """The caller's printer, under a name the expected bodies can spell out."""
+    return PrinterFactory(owner=user, name="Prusa MK4")
 
 
 def start(api, printer, filename="benchy.gcode"):
@@ -65,13 +87,29 @@ def predict(api, printer, data=None):
 
 
 def test_list_is_a_plain_list_of_the_callers_printers_only(api, user):
-    mine = [PrinterFactory(owner=user), PrinterFactory(owner=user)]
-    PrinterFactory()  # someone else's
+    prusa = PrinterFactory(owner=user, name="Prusa MK4")
+    voron = PrinterFactory(owner=user, name="Voron", sensitivity=1.5)
+    PrinterFactory(name="Someone else's")
 
     response = api.get("/api/v1/printers/")
 
     assert response.status_code == 200
-    assert response.json() == [expected_printer(p) for p in mine]
+    assert response.json() == [
+        {
+            **stored(prusa),
+            "name": "Prusa MK4",
+            "sensitivity": 1.0,
+            "current_print": None,
+            "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+        },
+        {
+            **stored(voron),
+            "name": "Voron",
+            "sensitivity": 1.5,
+            "current_print": None,
+            "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+        },
+    ]
 
 
 def test_create_printer_returns_201_with_zeroed_statistics(api, user):
@@ -79,13 +117,15 @@ def test_create_printer_returns_201_with_zeroed_statistics(api, user):
 
     assert response.status_code == 201
     printer = Printer.objects.get(owner=user)
-    assert response.json() == expected_printer(printer)
-    assert response.json()["status"] == {
-        "printing": False,
-        "last_prediction": None,
-        "verdict": None,
-        "temporal_stats": ZERO_STATS,
+    assert response.json() == {
+        **stored(printer),
+        "name": "Prusa MK4",
+        "sensitivity": 1.0,
+        "current_print": None,
+        "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
     }
+    assert (printer.name, printer.sensitivity) == ("Prusa MK4", 1.0)
+    assert stats_rows().filter(printer=printer).values(*ZERO_STATS).get() == ZERO_STATS
 
 
 @pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "x" * 256}, {"name": None}, {"name": ["a", "list"]}])
@@ -97,11 +137,41 @@ def test_create_printer_without_a_valid_name_is_400_and_creates_nothing(api, bod
     assert not Printer.objects.exists()
 
 
-def test_get_printer_detail(api, printer):
+def test_get_printer_detail(api, user):
+    printer = PrinterFactory(owner=user, name="Ender 3", sensitivity=0.8)
+
     response = api.get(f"/api/v1/printers/{printer.id}/")
 
     assert response.status_code == 200
-    assert response.json() == expected_printer(printer)
+    assert response.json() == {
+        **stored(printer),
+        "name": "Ender 3",
+        "sensitivity": 0.8,
+        "current_print": None,
+        "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+    }
+
+
+def test_detail_of_a_printing_printer_shows_its_print_latest_prediction_and_verdict(api, printer):
+    start(api, printer, "benchy.gcode")
+    predict(api, printer)
+    running = Print.objects.get(printer=printer)
+
+    response = api.get(f"/api/v1/printers/{printer.id}/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        **stored(printer),
+        "name": "Prusa MK4",
+        "sensitivity": 1.0,
+        "current_print": {"id": running.id, "filename": "benchy.gcode", "started_at": iso(running.started_at)},
+        "status": {
+            "printing": True,
+            "last_prediction": {"p": pytest.approx(WHITE_P), "predicted_at": iso(stats_of(printer).last_predicted_at)},
+            "verdict": "ok",
+            "temporal_stats": ONE_WHITE_SNAPSHOT_STATS,
+        },
+    }
 
 
 def test_patch_renames_the_printer(api, printer):
@@ -110,7 +180,13 @@ def test_patch_renames_the_printer(api, printer):
     assert response.status_code == 200
     printer.refresh_from_db()
     assert printer.name == "Voron"
-    assert response.json() == expected_printer(printer)
+    assert response.json() == {
+        **stored(printer),
+        "name": "Voron",
+        "sensitivity": 1.0,
+        "current_print": None,
+        "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+    }
 
 
 def test_patch_with_a_blank_name_is_400_and_changes_nothing(api, printer):
@@ -134,7 +210,7 @@ def test_delete_idle_printer_removes_it_with_its_prints_and_statistics(api, prin
     assert response.status_code == 204
     assert not Printer.objects.exists()
     assert not Print.objects.exists()
-    assert not PrinterStats.objects.exists()
+    assert not stats_rows().exists()
 
 
 def test_delete_printing_printer_is_400_and_keeps_it(api, printer):
@@ -160,18 +236,26 @@ def test_delete_printing_printer_is_400_and_keeps_it(api, printer):
         ("post", "finish_print/", {"status": "cancelled"}),
     ],
 )
-def test_another_users_printer_is_404_and_unchanged(api, method, suffix, body):
+def test_another_users_printer_is_404_and_unchanged(api, make_client, method, suffix, body):
     other = PrinterFactory(name="theirs")
-    other_api_start = Print.objects.create(printer=other, filename="theirs.gcode", started_at=timezone.now())
-    Printer.objects.filter(pk=other.pk).update(current_print=other_api_start)
-    before = expected_printer(other)
+    running = Print.objects.create(printer=other, filename="theirs.gcode", started_at=timezone.now())
+    Printer.objects.filter(pk=other.pk).update(current_print=running)
+    before = rows_of(other)
 
     response = getattr(api, method)(f"/api/v1/printers/{other.id}/{suffix}", body, format="json")
 
     assert response.status_code == 404
     assert response.json() == {"error": "Printer not found.", "code": "not_found"}
-    assert expected_printer(other) == before
+    assert rows_of(other) == before
     assert Print.objects.count() == 1
+    # Their owner still sees the printer exactly as it was.
+    assert make_client(other.owner).get(f"/api/v1/printers/{other.id}/").json() == {
+        **stored(other),
+        "name": "theirs",
+        "sensitivity": 1.0,
+        "current_print": {"id": running.id, "filename": "theirs.gcode", "started_at": iso(running.started_at)},
+        "status": {"printing": True, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+    }
 
 
 def test_predict_on_another_users_printing_printer_is_404_and_counts_nothing(api):
@@ -183,8 +267,8 @@ def test_predict_on_another_users_printing_printer_is_404_and_counts_nothing(api
 
     assert response.status_code == 404
     assert response.json() == {"error": "Printer not found.", "code": "not_found"}
-    assert PrinterStats.objects.get(printer=other).prediction_num_lifetime == 0
-    assert not Prediction.objects.exists()
+    assert stats_of(other).prediction_num_lifetime == 0
+    assert not prediction_rows().exists()
 
 
 @pytest.mark.parametrize("printer_id", ["0", "-1", "99999999999999999999", "abc", "9223372036854775807"])
@@ -206,14 +290,21 @@ def test_start_print_returns_the_spec_body_and_creates_the_print(api, printer):
     new_print = Print.objects.get(printer=printer)
     assert new_print.filename == "my_model.gcode"
     assert new_print.status == "printing"
-    body = response.json()
-    assert body == {"succeeded": True, "printer": expected_printer(printer)}
-    assert body["printer"]["current_print"] == {
-        "id": new_print.id,
-        "filename": "my_model.gcode",
-        "started_at": iso(new_print.started_at),
+    assert response.json() == {
+        "succeeded": True,
+        "printer": {
+            **stored(printer),
+            "name": "Prusa MK4",
+            "sensitivity": 1.0,
+            "current_print": {
+                "id": new_print.id,
+                "filename": "my_model.gcode",
+                "started_at": iso(new_print.started_at),
+            },
+            "status": {"printing": True, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
+        },
     }
-    assert body["printer"]["status"]["printing"] is True
+    assert Printer.objects.get(pk=printer.pk).current_print_id == new_print.id
 
 
 @pytest.mark.parametrize(
@@ -254,19 +345,40 @@ def test_start_print_while_printing_is_400_and_keeps_the_running_print(api, prin
 
 
 def test_start_print_resets_per_print_statistics_and_keeps_lifetime_ones(api, printer):
-    start(api, printer)
+    start(api, printer, "first.gcode")
     for _ in range(3):
         predict(api, printer)
     api.post(f"/api/v1/printers/{printer.id}/finish_print/", {}, format="json")
 
-    response = start(api, printer)
+    response = start(api, printer, "second.gcode")
 
-    stats = response.json()["printer"]["status"]["temporal_stats"]
-    assert stats["prediction_num"] == 0
-    assert stats["ewm_mean"] == 0.0
-    assert stats["rolling_mean_short"] == 0.0
-    assert stats["prediction_num_lifetime"] == 3
-    assert stats["rolling_mean_long"] == pytest.approx(0.7)
+    assert response.status_code == 200
+    second = Print.objects.get(printer=printer, filename="second.gcode")
+    assert response.json() == {
+        "succeeded": True,
+        "printer": {
+            **stored(printer),
+            "name": "Prusa MK4",
+            "sensitivity": 1.0,
+            "current_print": {"id": second.id, "filename": "second.gcode", "started_at": iso(second.started_at)},
+            "status": {
+                "printing": True,
+                # The printer's latest prediction is the first print's last one; the new print has no verdict yet.
+                "last_prediction": {
+                    "p": pytest.approx(WHITE_P),
+                    "predicted_at": iso(stats_of(printer).last_predicted_at),
+                },
+                "verdict": None,
+                "temporal_stats": {
+                    "ewm_mean": 0.0,
+                    "rolling_mean_short": 0.0,
+                    "rolling_mean_long": pytest.approx(WHITE_P),
+                    "prediction_num": 0,
+                    "prediction_num_lifetime": 3,
+                },
+            },
+        },
+    }
 
 
 # --- finish_print -----------------------------------------------------------------------------------
@@ -282,8 +394,26 @@ def test_finish_print_ends_the_print_with_its_outcome(api, printer, body, status
     response = api.post(f"/api/v1/printers/{printer.id}/finish_print/", body, format="json")
 
     assert response.status_code == 200
-    assert response.json() == {"succeeded": True, "printer": expected_printer(printer)}
-    assert response.json()["printer"]["current_print"] is None
+    assert response.json() == {
+        "succeeded": True,
+        "printer": {
+            **stored(printer),
+            "name": "Prusa MK4",
+            "sensitivity": 1.0,
+            "current_print": None,
+            "status": {
+                "printing": False,
+                # Idle: no verdict, but the latest prediction and the ended print's statistics stay visible.
+                "last_prediction": {
+                    "p": pytest.approx(WHITE_P),
+                    "predicted_at": iso(stats_of(printer).last_predicted_at),
+                },
+                "verdict": None,
+                "temporal_stats": ONE_WHITE_SNAPSHOT_STATS,
+            },
+        },
+    }
+    assert Printer.objects.get(pk=printer.pk).current_print_id is None
     finished = Print.objects.get()
     assert finished.status == status
     assert finished.ended_at is not None
@@ -317,24 +447,29 @@ def test_predict_returns_the_spec_result_and_counts_the_prediction(api, printer)
     response = predict(api, printer, make_image_bytes((640, 480), image_format="PNG"))
 
     assert response.status_code == 200
-    result = response.json()["result"]
-    assert set(result) == {"p", "temporal_stats", "detections", "verdict"}
-    assert result["verdict"] == "ok"  # no verdict but ok before 30 predictions
-    assert result["p"] == pytest.approx(0.7)
-    assert result["detections"] == [
-        [pytest.approx(0.5), pytest.approx([128.0, 192.0, 128.0, 192.0])],
-        [pytest.approx(0.2), pytest.approx([480.0, 336.0, 192.0, 192.0])],
-    ]
-    assert result["temporal_stats"] == {
-        "ewm_mean": pytest.approx(0.7 * 2 / 13),
-        "rolling_mean_short": pytest.approx(0.7),
-        "rolling_mean_long": pytest.approx(0.7),
-        "prediction_num": 1,
-        "prediction_num_lifetime": 1,
+    assert response.json() == {
+        "result": {
+            "p": pytest.approx(0.7),
+            "temporal_stats": {
+                "ewm_mean": pytest.approx(0.7 * 2 / 13),
+                "rolling_mean_short": pytest.approx(0.7),
+                "rolling_mean_long": pytest.approx(0.7),
+                "prediction_num": 1,
+                "prediction_num_lifetime": 1,
+            },
+            "detections": [
+                [pytest.approx(0.5), pytest.approx([128.0, 192.0, 128.0, 192.0])],
+                [pytest.approx(0.2), pytest.approx([480.0, 336.0, 192.0, 192.0])],
+            ],
+            "verdict": "ok",  # no verdict but ok before 30 predictions
+        }
     }
-    stats = PrinterStats.objects.get(printer=printer)
-    assert (stats.prediction_num, stats.last_p) == (1, pytest.approx(0.7))
+    stats = stats_of(printer)
+    assert (stats.prediction_num, stats.last_p, stats.last_verdict) == (1, pytest.approx(0.7), "ok")
     assert stats.last_predicted_at is not None
+    assert list(prediction_rows().values_list("print__filename", "prediction_num", "verdict")) == [
+        ("benchy.gcode", 1, "ok")
+    ]
 
 
 def test_predict_statistics_follow_the_spec_over_several_snapshots(api, printer):
@@ -346,8 +481,14 @@ def test_predict_statistics_follow_the_spec_over_several_snapshots(api, printer)
     stats = api.get(f"/api/v1/printers/{printer.id}/").json()["status"]["temporal_stats"]
 
     assert ps == pytest.approx([0.7, 0.0, 0.7])
-    assert stats["rolling_mean_short"] == pytest.approx(1.4 / 3)
-    assert stats["prediction_num"] == 3
+    alpha = 2 / 13  # the spec's EWM span of 12, starting from 0
+    assert stats == {
+        "ewm_mean": pytest.approx(0.7 * alpha * (1 + (1 - alpha) ** 2)),
+        "rolling_mean_short": pytest.approx(1.4 / 3),
+        "rolling_mean_long": pytest.approx(1.4 / 3),
+        "prediction_num": 3,
+        "prediction_num_lifetime": 3,
+    }
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
@@ -364,7 +505,7 @@ def test_predict_on_an_idle_printer_is_404_and_counts_nothing(api, printer):
 
     assert response.status_code == 404
     assert response.json() == {"error": "The printer is not printing.", "code": "not_found"}
-    assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
+    assert stats_of(printer).prediction_num_lifetime == 0
 
 
 @pytest.fixture
@@ -396,7 +537,7 @@ def test_predict_checks_the_printer_before_the_image(api, printer, no_decoding):
 
         assert response.status_code == 404
         assert response.json() == {"error": error, "code": "not_found"}
-    assert not Prediction.objects.exists()
+    assert not prediction_rows().exists()
 
 
 def test_a_snapshot_whose_print_ended_while_the_model_ran_is_404_and_counts_nothing(api, printer, monkeypatch):
@@ -418,8 +559,8 @@ def test_a_snapshot_whose_print_ended_while_the_model_ran_is_404_and_counts_noth
 
     assert response.status_code == 404
     assert response.json() == {"error": "The print this snapshot belongs to has ended.", "code": "not_found"}
-    assert PrinterStats.objects.get(printer=printer).prediction_num_lifetime == 0
-    assert not Prediction.objects.exists()
+    assert stats_of(printer).prediction_num_lifetime == 0
+    assert not prediction_rows().exists()
 
 
 def test_predict_without_img_is_400(api, printer):
@@ -429,7 +570,7 @@ def test_predict_without_img_is_400(api, printer):
 
     assert response.status_code == 400
     assert response.json()["error"] == "img: This field is required."
-    assert PrinterStats.objects.get(printer=printer).prediction_num == 0
+    assert stats_of(printer).prediction_num == 0
 
 
 @pytest.mark.parametrize(
@@ -447,7 +588,7 @@ def test_predict_with_an_undecodable_img_is_400_and_counts_nothing(api, printer,
 
     assert response.status_code == 400
     assert response.json()["error"] == error
-    assert PrinterStats.objects.get(printer=printer).prediction_num == 0
+    assert stats_of(printer).prediction_num == 0
 
 
 def test_predict_with_two_images_is_400(api, printer):
@@ -475,4 +616,4 @@ def test_users_do_not_see_each_others_statistics(api, printer):
     start(api, printer)
     predict(api, printer)
 
-    assert PrinterStats.objects.get(printer=other).prediction_num_lifetime == 0
+    assert stats_of(other).prediction_num_lifetime == 0
