@@ -3,14 +3,14 @@
 from django import forms
 from oauth2_provider.admin import ApplicationAdmin
 
-from obico_api.oauth import redirect_uri_problem
+from accounts.oauth import redirect_uri_problem
 
 
 class CheckedApplicationForm(forms.ModelForm):
     """The base form the admin builds the application form on (its fields come from the admin)."""
 
     def clean_redirect_uris(self) -> str:
-        """The developer page's rule (``obico_api.oauth.redirect_uri_problem``) for every URI."""
+        """The developer page's rule (``accounts.oauth.redirect_uri_problem``) for every URI."""
         uris = self.cleaned_data["redirect_uris"]
         problems = [problem for uri in uris.split() if (problem := redirect_uri_problem(uri))]
         if problems:

@@ -37,8 +37,8 @@ from django_ratelimit.core import get_usage
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.views import RevokeTokenView, TokenView
 
+from accounts.oauth import OwnTokenIntrospectView
 from obico_api.api.throttling import client_network
-from obico_api.oauth import OwnTokenIntrospectView
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class ThrottledTokenView(ClientSecretGuessingGuard, TokenView):
         except AccessToken.DoesNotExist:
             # The toolkit reads the token it just issued again (for its app_authorized signal); a
             # racing reuse of the same code or refresh token may have revoked it in between, which
-            # makes this grant as invalid as the racing one (obico_api.oauth).
+            # makes this grant as invalid as the racing one (accounts.oauth).
             return _token_error(INVALID_GRANT_BODY, status=400)
 
 

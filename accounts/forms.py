@@ -3,7 +3,7 @@
 from django import forms
 from oauth2_provider.models import Application
 
-from obico_api.oauth import redirect_uri_problem
+from accounts.oauth import redirect_uri_problem
 
 
 class ApplicationRegistrationForm(forms.Form):

@@ -56,9 +56,10 @@ def main() -> None:
     from rest_framework.views import APIView
 
     import detection.services
+    import prints.services
+    from accounts.oauth import HeaderOnlyOAuth2Authentication
     from bench.inference import predict_floor
     from detection.runner import Detector, get_detector
-    from obico_api.oauth import HeaderOnlyOAuth2Authentication
 
     token, (printer_id,), _ = make_printing_owner(1, prefix="overhead")
     jpeg = webcam_jpeg()
@@ -100,10 +101,11 @@ def main() -> None:
     stage(HeaderOnlyOAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
     stage(MultiPartParser, "parse", "multipart parsing")
     stage(APIView, "check_throttles", "rate limits (cache)")
-    stage(detection.services, "printer_current_print_id", "printer check before decoding")
+    stage(prints.services, "printer_current_print_id", "printer check before decoding")
     stage(detection.services, "decode_image", "decode (floor)")
     stage(Detector, "detect", "resize + inference + NMS (floor)")
-    stage(detection.services, "printer_stats_lock", "locked stats read + printer read")
+    stage(prints.services, "printer_lock", "printer lock + printer, print and stats read")
+    stage(prints.services, "prediction_record", "statistics update + history insert")
     stage(BaseDatabaseWrapper, "commit", "commit")
     statements: dict[str, list[float]] = defaultdict(list)
 

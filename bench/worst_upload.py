@@ -2,12 +2,12 @@
 
     .venv/bin/python bench/worst_upload.py [--runs 7] [--burst 16 --threads 4]
 
-Builds, for each format, the costliest images that pass ``settings.DETECTION``'s limits (pixels,
-aspect ratio, JPEG scans) and the body limit (``UPLOAD_MAX_BYTES``): noise that no encoder can
-shrink, the largest pixel count, the longest side, every scan allowed. Each is decoded and run
-through the model in process (the floor of ``bench/inference.py``: decode + resize + inference, one
-onnxruntime thread), interleaved with an ordinary 1280x720 webcam JPEG, and reported as a ratio to
-that ordinary predict in the same run. Then, in a fresh process each, ``--threads`` threads run a
+Builds, for each format, the costliest images that pass the service's limits (pixels, aspect ratio,
+JPEG scans: ``detection_settings.image_limits()``) and the body limit (``UPLOAD_MAX_BYTES``): noise
+that no encoder can shrink, the largest pixel count, the longest side, every scan allowed. Each is
+decoded and run through the model in process (the floor of ``bench/inference.py``: decode + resize +
+inference, one onnxruntime thread), interleaved with an ordinary 1280x720 webcam JPEG, and reported as
+a ratio to that ordinary predict in the same run. Then, in a fresh process each, ``--threads`` threads run a
 burst of ``--burst`` predicts of the worst candidate and the process reports its peak RSS (VmHWM).
 Prints JSON. Targets (issue 14): at most 3x an ordinary predict, at most 300 MB per worker.
 """
@@ -104,7 +104,7 @@ def fitting_noise(size: tuple[int, int], image_format: str, max_bytes: int, **sa
 
 def candidates(limits, max_body: int) -> dict[str, bytes]:
     """The costliest images of each format that the limits and the body limit accept."""
-    jpeg_bytes = min(max_body, limits.max_bytes)
+    jpeg_bytes = min(max_body, limits.max_image_bytes)
     webp_bytes = min(max_body, limits.max_webp_bytes)
     square_all = shape(limits.max_pixels, 1)
     square_full = shape(limits.max_full_decode_pixels, 1)
@@ -169,10 +169,10 @@ def vm_hwm_mb() -> float:
 
 def burst(path: Path, count: int, threads: int) -> None:
     """Child process: the peak RSS of one worker's threads decoding ``count`` copies of ``path``."""
+    from detection.conf import detection_settings
     from detection.runner import Detector
-    from detection.services import image_limits
 
-    limits = image_limits()
+    limits = detection_settings.image_limits()
     detector = Detector(MODEL, threads=1)
     ordinary = webcam_jpeg()
     for _ in range(5):
@@ -204,10 +204,10 @@ def main() -> None:
 
     from django.conf import settings
 
+    from detection.conf import detection_settings
     from detection.runner import Detector
-    from detection.services import image_limits
 
-    limits = image_limits()
+    limits = detection_settings.image_limits()
     max_bytes = settings.UPLOAD_MAX_BYTES - MULTIPART_OVERHEAD
     detector = Detector(MODEL, threads=1)
     ordinary = webcam_jpeg()

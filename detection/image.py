@@ -1,7 +1,7 @@
 """Decoding of uploaded snapshots into RGB pixels the detector can read.
 
 Pure Pillow: no Django here, so the training evaluator decodes exactly as the service does. The
-service passes its limits in (``ImageLimits``, from ``settings.DETECTION``); every limit is checked
+service passes its limits in (``ImageLimits``, from ``detection.conf``); every limit is checked
 from the file's own header and markers, before Pillow opens the file and before any pixel is decoded.
 """
 
@@ -13,6 +13,8 @@ import struct
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
+
+from detection.defaults import DEFAULTS
 
 # The spec asks for JPEG; PNG and WebP are what webcams and apps also send. Everything else
 # (GIF, SVG, TIFF, ...) is refused rather than guessed at.
@@ -28,24 +30,25 @@ class InvalidImage(ValueError):
 
 @dataclass(frozen=True)
 class ImageLimits:
-    """What an upload may cost to decode, all checked from its header (settings.DETECTION holds the values).
+    """What an upload may cost to decode, all checked from its header.
 
     ``max_pixels`` bounds a JPEG, which libjpeg decodes at 1/2 to 1/8 scale (``draft``).
     ``max_full_decode_pixels`` bounds the images that must be decoded at full size: PNG, WebP and
     progressive JPEG (whose every coefficient is entropy-decoded, scan after scan, into a full-size
     buffer). ``max_aspect_ratio`` is the longer side over the shorter. ``max_jpeg_scans`` bounds
-    the entropy-decoding passes of a JPEG. ``max_bytes`` bounds the compressed data of a JPEG or
+    the entropy-decoding passes of a JPEG. ``max_image_bytes`` bounds the compressed data of a JPEG or
     PNG, whose entropy decoding costs time per byte whatever the size; ``max_webp_bytes`` that of a
     WebP, whose decoder spends about eight times as long on each byte (bench/worst_upload.py).
-    The defaults are the service's (see the settings and the README, "Security").
+    The defaults are the service's, with their sources, in ``detection.defaults.DEFAULTS`` (README, "Security");
+    the service's values, overrides included, come from ``detection_settings.image_limits()``.
     """
 
-    max_pixels: int = 4096 * 4096
-    max_full_decode_pixels: int = 1280 * 960
-    max_aspect_ratio: float = 4.0
-    max_jpeg_scans: int = 20
-    max_bytes: int = 640 * 1024
-    max_webp_bytes: int = 256 * 1024
+    max_pixels: int = DEFAULTS["MAX_PIXELS"]
+    max_full_decode_pixels: int = DEFAULTS["MAX_FULL_DECODE_PIXELS"]
+    max_aspect_ratio: float = DEFAULTS["MAX_ASPECT_RATIO"]
+    max_jpeg_scans: int = DEFAULTS["MAX_JPEG_SCANS"]
+    max_image_bytes: int = DEFAULTS["MAX_IMAGE_BYTES"]
+    max_webp_bytes: int = DEFAULTS["MAX_WEBP_BYTES"]
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,7 @@ def check_limits(header: ImageHeader, limits: ImageLimits) -> None:
             f"The image is too narrow: {width}x{height} pixels; "
             f"the longer side may be at most {limits.max_aspect_ratio:g} times the shorter."
         )
-    byte_budget = limits.max_webp_bytes if header.format == "WEBP" else limits.max_bytes
+    byte_budget = limits.max_webp_bytes if header.format == "WEBP" else limits.max_image_bytes
     if header.size > byte_budget:
         kind = {"PNG": "PNG", "WEBP": "WebP"}.get(header.format, "JPEG")
         raise InvalidImage(

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from detection.temporal import TemporalStats
+from detection.temporal import STATS_FIELDS, TemporalStats
 from detection.verdict import Verdict
 
 VERDICT_CHOICES = [(v.value, v.value) for v in Verdict]
@@ -33,23 +33,12 @@ class PrinterStats(models.Model):
 
     def temporal_stats(self) -> TemporalStats:
         """The row's numbers as the pure value the statistics math works on."""
-        return TemporalStats(
-            ewm_mean=self.ewm_mean,
-            rolling_mean_short=self.rolling_mean_short,
-            rolling_mean_long=self.rolling_mean_long,
-            prediction_num=self.prediction_num,
-            prediction_num_lifetime=self.prediction_num_lifetime,
-        )
+        return TemporalStats(**{name: getattr(self, name) for name in STATS_FIELDS})
 
     def set_temporal_stats(self, stats: TemporalStats) -> None:
         """Copy the pure value's numbers onto the row (the caller saves it)."""
-        self.ewm_mean = stats.ewm_mean
-        self.rolling_mean_short = stats.rolling_mean_short
-        self.rolling_mean_long = stats.rolling_mean_long
-        self.prediction_num = stats.prediction_num
-        self.prediction_num_lifetime = stats.prediction_num_lifetime
-
-    STATS_FIELDS = ["ewm_mean", "rolling_mean_short", "rolling_mean_long", "prediction_num", "prediction_num_lifetime"]
+        for name, value in stats.as_dict().items():
+            setattr(self, name, value)
 
 
 class Prediction(models.Model):

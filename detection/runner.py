@@ -15,6 +15,8 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from detection.conf import detection_settings
+from detection.defaults import DEFAULTS
 from detection.image import DecodedImage
 from detection.postprocess import Detection, select_detections
 
@@ -42,9 +44,9 @@ class Detector:
         self,
         model_path: str | Path,
         *,
-        threads: int = 2,
-        conf_threshold: float = 0.08,
-        nms_iou: float = 0.45,
+        threads: int = DEFAULTS["THREADS"],
+        conf_threshold: float = DEFAULTS["CONF_THRESHOLD"],
+        nms_iou: float = DEFAULTS["NMS_IOU"],
     ) -> None:
         self.model_path = Path(model_path)
         self.conf_threshold = conf_threshold
@@ -116,18 +118,15 @@ _lock = threading.Lock()
 
 
 def get_detector() -> Detector:
-    """The process-wide detector for the current ``DETECTION`` settings, loaded once.
+    """The process-wide detector for the current detection settings (``detection.conf``), loaded once.
 
     A failed load is not cached, so replacing a broken model file recovers without a restart.
     """
-    from django.conf import settings  # keeps this module importable without Django
-
-    config = settings.DETECTION
     key = (
-        str(config["MODEL_PATH"]),
-        config["THREADS"],
-        config["CONF_THRESHOLD"],
-        config["NMS_IOU"],
+        str(detection_settings.MODEL_PATH),
+        detection_settings.THREADS,
+        detection_settings.CONF_THRESHOLD,
+        detection_settings.NMS_IOU,
     )
     detector = _detectors.get(key)
     if detector is not None:

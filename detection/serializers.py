@@ -1,13 +1,20 @@
 """Output shapes of detection data, shared by the printers and prints endpoints."""
 
+from dataclasses import fields
+
 from rest_framework import serializers
 
+from detection.temporal import TemporalStats
 
-class TemporalStatsSerializer(serializers.Serializer):
-    """The spec's ``temporal_stats``; reads any object with the five fields (stats row, prediction)."""
+_FIELD_OF_TYPE = {"float": serializers.FloatField, "int": serializers.IntegerField}
 
-    ewm_mean = serializers.FloatField(help_text="Exponentially weighted mean of p over this print (span 12).")
-    rolling_mean_short = serializers.FloatField(help_text="Mean of p over this print's last 310 predictions.")
-    rolling_mean_long = serializers.FloatField(help_text="Mean of p over the printer's last 7200 predictions.")
-    prediction_num = serializers.IntegerField(help_text="Predictions in the current print.")
-    prediction_num_lifetime = serializers.IntegerField(help_text="Predictions over the printer's life.")
+# Built from ``TemporalStats``'s fields, their types and their documentation (defined once there).
+TemporalStatsSerializer = type(
+    "TemporalStatsSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "The spec's ``temporal_stats``; reads any object with the five fields (stats row, prediction).",
+        **{stat.name: _FIELD_OF_TYPE[stat.type](help_text=stat.metadata["help"]) for stat in fields(TemporalStats)},
+    },
+)

@@ -9,7 +9,7 @@ the first prediction; we do not copy that.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 
 EWM_SPAN = 12  # spec: "EWM window span = 12"
 EWM_ALPHA = 2 / (EWM_SPAN + 1)
@@ -19,13 +19,29 @@ ROLLING_WINDOW_LONG = 7200  # spec: "Rolling window span = 7200"
 
 @dataclass(frozen=True)
 class TemporalStats:
-    """The five numbers the predict response reports under ``temporal_stats``."""
+    """The five numbers the predict response reports under ``temporal_stats``.
 
-    ewm_mean: float = 0.0
-    rolling_mean_short: float = 0.0
-    rolling_mean_long: float = 0.0
-    prediction_num: int = 0
-    prediction_num_lifetime: int = 0
+    The one definition of these fields: the models' columns, the serializer, the admin and the
+    webhook payload all follow ``STATS_FIELDS``; ``help`` is the API documentation of each.
+    """
+
+    ewm_mean: float = field(
+        default=0.0, metadata={"help": "Exponentially weighted mean of p over this print (span 12)."}
+    )
+    rolling_mean_short: float = field(
+        default=0.0, metadata={"help": "Mean of p over this print's last 310 predictions."}
+    )
+    rolling_mean_long: float = field(
+        default=0.0, metadata={"help": "Mean of p over the printer's last 7200 predictions."}
+    )
+    prediction_num: int = field(default=0, metadata={"help": "Predictions in the current print."})
+    prediction_num_lifetime: int = field(default=0, metadata={"help": "Predictions over the printer's life."})
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {name: getattr(self, name) for name in STATS_FIELDS}
+
+
+STATS_FIELDS = tuple(stat.name for stat in fields(TemporalStats))
 
 
 def add_prediction(stats: TemporalStats, p: float) -> TemporalStats:

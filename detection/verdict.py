@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from detection.defaults import DEFAULTS
 from detection.temporal import TemporalStats
 
 
@@ -20,14 +21,16 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class VerdictRule:
-    """Obico's constants; the service reads them from ``settings.VERDICT``."""
+    """Obico's constants. The defaults, with Obico's names for them, are the ``VERDICT_*`` keys of
+    ``detection.defaults.DEFAULTS``; the service's rule, overrides included, is ``detection_settings.verdict_rule()``.
+    """
 
-    init_safe_prediction_num: int = 30  # INIT_SAFE_FRAME_NUM: no alarm in a print's first 30 snapshots
-    threshold_low: float = 0.38  # THRESHOLD_LOW
-    threshold_high: float = 0.78  # THRESHOLD_HIGH
-    rolling_mean_short_multiple: float = 3.8  # ROLLING_MEAN_SHORT_MULTIPLE
-    warning_escalation: float = 1.0
-    failure_escalation: float = 1.75  # ESCALATING_FACTOR
+    init_safe_prediction_num: int = DEFAULTS["VERDICT_INIT_SAFE_PREDICTION_NUM"]
+    threshold_low: float = DEFAULTS["VERDICT_THRESHOLD_LOW"]
+    threshold_high: float = DEFAULTS["VERDICT_THRESHOLD_HIGH"]
+    rolling_mean_short_multiple: float = DEFAULTS["VERDICT_ROLLING_MEAN_SHORT_MULTIPLE"]
+    warning_escalation: float = DEFAULTS["VERDICT_WARNING_ESCALATION"]
+    failure_escalation: float = DEFAULTS["VERDICT_FAILURE_ESCALATION"]
 
 
 def is_failing(stats: TemporalStats, *, sensitivity: float, escalation: float, rule: VerdictRule) -> bool:

@@ -10,8 +10,6 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from detection.image import ImageLimits  # pure Pillow, no Django: the upload limits' defaults, defined once
-
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -160,9 +158,9 @@ JSON_MAX_BYTES = env.int("JSON_MAX_BYTES", default=64 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The toolkit's, reading the bearer token from the Authorization header only.
-        "obico_api.oauth.HeaderOnlyOAuth2Authentication",
+        "accounts.oauth.HeaderOnlyOAuth2Authentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["obico_api.api.permissions.UserTokenHasReadWriteScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.UserTokenHasScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON bodies, as the spec shows; predict alone takes multipart (its own parser_classes).
     "DEFAULT_PARSER_CLASSES": ["obico_api.api.parsers.BoundedJSONParser"],
@@ -217,7 +215,7 @@ OAUTH2_PROVIDER = {
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "OAUTH2_VALIDATOR_CLASS": "obico_api.oauth.CodeFlowOnlyValidator",
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.CodeFlowOnlyValidator",
     # The admin's application form applies the same redirect-URI rule as /apps/new/.
     "APPLICATION_ADMIN_CLASS": "accounts.admin.CheckedApplicationAdmin",
     # RFC 9700 (OAuth 2.0 Security BCP), each gate django-oauth-toolkit offers: no implicit or
@@ -230,7 +228,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     # http stays in the list for loopback redirect URIs (RFC 8252 native apps and local
-    # development); obico_api.oauth refuses plain http to any other host, which is why the
+    # development); accounts.oauth refuses plain http to any other host, which is why the
     # toolkit's blanket warning about http (oauth2_provider.W008) is silenced below.
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
 }
@@ -239,7 +237,7 @@ SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
 # confidential client learns only about its own tokens (RFC 7662 §2.2 lets the server decide).
 OAUTH_INTROSPECTION_CLIENT_IDS = env.list("OAUTH_INTROSPECTION_CLIENT_IDS", default=[])
 
-# --- Password and client-secret guessing (obico_api/brute_force.py) ---------------------------
+# --- Password and client-secret guessing (accounts/brute_force.py) ---------------------------
 # Each guess costs a password hash (about 0.5 s of CPU), at sign-in and for a client secret at
 # /o/token/. Failures are counted per client address and per account (or client); at a limit,
 # that address or account is refused with a 429, unhashed: at sign-in for LOCKOUT_MINUTES after
@@ -254,9 +252,9 @@ LOCKOUT_MINUTES = env.int("LOCKOUT_MINUTES", default=15)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT_ADDRESS", default=10)
 LOGIN_FAILURE_LIMIT_ACCOUNT = env.int("LOGIN_FAILURE_LIMIT_ACCOUNT", default=50)
 AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
-# The order matters: obico_api.brute_force.AccountAndAddressHandler reads [address, account].
+# The order matters: accounts.brute_force.AccountAndAddressHandler reads [address, account].
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
-AXES_HANDLER = "obico_api.brute_force.AccountAndAddressHandler"
+AXES_HANDLER = "accounts.brute_force.AccountAndAddressHandler"
 # The client's address as our proxies saw it (TRUSTED_PROXY_COUNT), an IPv6 one by its /64.
 AXES_CLIENT_IP_CALLABLE = "obico_api.api.throttling.client_network"
 # Refused attempts neither count nor extend the lockout: a locked-out address cannot push an
@@ -264,7 +262,7 @@ AXES_CLIENT_IP_CALLABLE = "obico_api.api.throttling.client_network"
 # own could otherwise clear their address's count between guesses.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_CALLABLE = "obico_api.brute_force.sign_in_lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.brute_force.sign_in_lockout_response"
 # Only the failures needed for lockouts are stored (they expire); not a row for every sign-in.
 AXES_DISABLE_ACCESS_LOG = True
 # /o/token/: failed client authentications, counted with django-ratelimit's get_usage in the
@@ -288,40 +286,21 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name, not a secret)
 
 # --- Detection ----------------------------------------------------------------------------------
-DETECTION = {
-    # The shipped model (see models/README.md); Obico's published ONNX file drops in here too.
-    "MODEL_PATH": env.path("DETECTION_MODEL_PATH", default=BASE_DIR / "models" / "spaghetti-effnetlite0.onnx"),
-    # onnxruntime intra-op threads per worker process; see bench/README.md for the measurement.
-    "THREADS": env.int("DETECTION_THREADS", default=2),
-    # Obico's ml_api: boxes with confidence above 0.08, then NMS at IoU 0.45.
-    "CONF_THRESHOLD": env.float("DETECTION_CONF_THRESHOLD", default=0.08),
-    "NMS_IOU": env.float("DETECTION_NMS_IOU", default=0.45),
-    # What an upload may cost to decode, all refused from its header before any pixel is decoded;
-    # the defaults are detection.image.ImageLimits', measured by bench/worst_upload.py so that the
-    # costliest accepted upload stays near 3 ordinary predicts (README "Security", bench/README.md).
-    # A JPEG decodes at 1/8 scale, so 4096x4096 costs little (a 4K camera is 3840x2160); PNG, WebP
-    # and progressive JPEG decode every pixel, so 1280x960 (720p and 4:3 960p fit).
-    "MAX_PIXELS": env.int("UPLOAD_MAX_PIXELS", default=ImageLimits.max_pixels),
-    "MAX_FULL_DECODE_PIXELS": env.int("UPLOAD_MAX_FULL_DECODE_PIXELS", default=ImageLimits.max_full_decode_pixels),
-    # Longer side over shorter: 32:9 super-ultrawide is 3.6; a 50,000,000x1 strip is no camera's.
-    "MAX_ASPECT_RATIO": env.float("UPLOAD_MAX_ASPECT_RATIO", default=ImageLimits.max_aspect_ratio),
-    # libjpeg's progressive mode writes 10 scans for colour, 6 for grey, 18 for CMYK (jcparam.c); mozjpeg
-    # writes at most as many. More is made by hand: 20 leaves room, each scan is a pass over the image.
-    "MAX_JPEG_SCANS": env.int("UPLOAD_MAX_JPEG_SCANS", default=ImageLimits.max_jpeg_scans),
-    # Compressed bytes: entropy decoding costs time per byte (WebP's about 8x JPEG's).
-    "MAX_IMAGE_BYTES": env.int("UPLOAD_MAX_IMAGE_BYTES", default=ImageLimits.max_bytes),
-    "MAX_WEBP_BYTES": env.int("UPLOAD_MAX_WEBP_BYTES", default=ImageLimits.max_webp_bytes),
+# Only what the environment overrides: the defaults, each with its source, and the verdict rule's
+# constants (VERDICT_* keys, none set from the environment) are in detection/conf.py.
+detection_env = {  # lower case: not a setting itself
+    "MODEL_PATH": ("DETECTION_MODEL_PATH", env.path),  # any ONNX file of the tensor contract
+    "THREADS": ("DETECTION_THREADS", env.int),
+    "CONF_THRESHOLD": ("DETECTION_CONF_THRESHOLD", env.float),
+    "NMS_IOU": ("DETECTION_NMS_IOU", env.float),
+    "MAX_PIXELS": ("UPLOAD_MAX_PIXELS", env.int),
+    "MAX_FULL_DECODE_PIXELS": ("UPLOAD_MAX_FULL_DECODE_PIXELS", env.int),
+    "MAX_ASPECT_RATIO": ("UPLOAD_MAX_ASPECT_RATIO", env.float),
+    "MAX_JPEG_SCANS": ("UPLOAD_MAX_JPEG_SCANS", env.int),
+    "MAX_IMAGE_BYTES": ("UPLOAD_MAX_IMAGE_BYTES", env.int),
+    "MAX_WEBP_BYTES": ("UPLOAD_MAX_WEBP_BYTES", env.int),
 }
-
-# Obico's verdict rule (server/backend/lib/prediction.py): see detection/verdict.py.
-VERDICT = {
-    "init_safe_prediction_num": 30,  # INIT_SAFE_FRAME_NUM
-    "threshold_low": 0.38,  # THRESHOLD_LOW
-    "threshold_high": 0.78,  # THRESHOLD_HIGH
-    "rolling_mean_short_multiple": 3.8,  # ROLLING_MEAN_SHORT_MULTIPLE
-    "warning_escalation": 1.0,  # is_failing(..., escalating_factor=1)
-    "failure_escalation": 1.75,  # ESCALATING_FACTOR
-}
+DETECTION = {key: read(name) for key, (name, read) in detection_env.items() if name in env}
 
 # Every prediction is kept this long for the timeline API and the admin chart.
 PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=30)

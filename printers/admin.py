@@ -1,22 +1,14 @@
 from django.contrib import admin
 
 from detection.models import PrinterStats
+from detection.temporal import STATS_FIELDS
 from printers.models import Printer
 
 
 class PrinterStatsInline(admin.StackedInline):
     model = PrinterStats
     can_delete = False
-    readonly_fields = [
-        "ewm_mean",
-        "rolling_mean_short",
-        "rolling_mean_long",
-        "prediction_num",
-        "prediction_num_lifetime",
-        "last_p",
-        "last_predicted_at",
-        "last_verdict",
-    ]
+    readonly_fields = [*STATS_FIELDS, "last_p", "last_predicted_at", "last_verdict"]
 
 
 @admin.register(Printer)

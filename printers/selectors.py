@@ -21,3 +21,13 @@ def printer_get(*, user, printer_id: int) -> Printer:
         return printer_list(user=user).get(pk=printer_id)
     except Printer.DoesNotExist:
         raise Http404(PRINTER_NOT_FOUND) from None
+
+
+def printer_current_print_id(*, printer_id: int, owner) -> int | None:
+    """The id of the owner's printer's current print (None when idle); ``Printer.DoesNotExist`` if not the owner's.
+
+    One indexed query, no lock: predict asks it before decoding an upload, so that nobody makes
+    us decode an image for a printer that is not theirs or not printing. The locked read after
+    the model (``printers.services.printer_lock``) stays the authority: the print may end in between.
+    """
+    return Printer.objects.values_list("current_print_id", flat=True).get(pk=printer_id, owner=owner)

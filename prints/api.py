@@ -1,39 +1,48 @@
-"""The prints endpoints: the caller's prints, newest first, and each print's prediction timeline."""
+"""The prints endpoints: a printer's print lifecycle (start, predict, finish), the caller's prints
+newest first, and each print's prediction timeline."""
 
-from drf_spectacular.utils import extend_schema
+import logging
+
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import READ, WRITE
+from detection.image import InvalidImage
+from detection.runner import ModelUnavailable
 from detection.selectors import prediction_list
-from detection.serializers import TemporalStatsSerializer
+from obico_api.api.exceptions import ServiceUnavailable
 from obico_api.api.pagination import StandardPagination, paginated_response
 from obico_api.api.schema import error_responses
-from prints import selectors
+from obico_api.api.throttling import ApiRateThrottle, PredictRateThrottle
+from printers.selectors import printer_get
+from printers.serializers import PrinterOutputSerializer
+from prints import selectors, services
 from prints.models import Print
+from prints.serializers import (
+    FinishPrintInputSerializer,
+    PredictionOutputSerializer,
+    PredictionResultSerializer,
+    PrintOutputSerializer,
+    StartPrintInputSerializer,
+    SucceededSerializer,
+)
+
+logger = logging.getLogger(__name__)
+
+# The spec's request word for a good ending, and the print status it becomes.
+FINISH_STATUS = {"success": Print.Status.FINISHED, "cancelled": Print.Status.CANCELLED}
 
 
-class PrintOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    printer_id = serializers.IntegerField()
-    filename = serializers.CharField()
-    status = serializers.ChoiceField(choices=Print.Status.choices)
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(allow_null=True)
-    prediction_num = serializers.IntegerField(source="prediction_count", help_text="Predictions made in this print.")
-    warning_at = serializers.DateTimeField(allow_null=True, help_text="When the verdict first reached warning.")
-    failure_at = serializers.DateTimeField(allow_null=True, help_text="When the verdict first reached failure.")
-
-
-class PredictionOutputSerializer(serializers.Serializer):
-    created_at = serializers.DateTimeField()
-    p = serializers.FloatField()
-    temporal_stats = TemporalStatsSerializer(source="*")
-    detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
-    verdict = serializers.CharField()
+def succeeded_response(printer) -> Response:
+    """The spec's answer to start_print and finish_print."""
+    return Response({"succeeded": True, "printer": PrinterOutputSerializer(printer).data})
 
 
 class PrintListApi(APIView):
+    required_scopes = {"GET": [READ]}
     pagination_class = StandardPagination  # tells drf-spectacular about the envelope and page parameters
 
     @extend_schema(
@@ -50,12 +59,15 @@ class PrintListApi(APIView):
 
 
 class PrintDetailApi(APIView):
+    required_scopes = {"GET": [READ]}
+
     @extend_schema(responses={200: PrintOutputSerializer, **error_responses(404)})
     def get(self, request, print_id: int):
         return Response(PrintOutputSerializer(selectors.print_get(user=request.user, print_id=print_id)).data)
 
 
 class PrintPredictionListApi(APIView):
+    required_scopes = {"GET": [READ]}
     pagination_class = StandardPagination
 
     @extend_schema(
@@ -70,3 +82,85 @@ class PrintPredictionListApi(APIView):
             queryset=prediction_list(print_id=print_.pk),
             serializer_class=PredictionOutputSerializer,
         )
+
+
+class PrinterStartPrintApi(APIView):
+    required_scopes = {"POST": [WRITE]}
+
+    @extend_schema(
+        operation_id="printers_start_print",
+        request=StartPrintInputSerializer,
+        responses={
+            200: SucceededSerializer,
+            **error_responses(
+                400, 404, s400="Missing, blank or too long filename, or the printer is already printing."
+            ),
+        },
+    )
+    def post(self, request, printer_id: int):
+        printer = printer_get(user=request.user, printer_id=printer_id)
+        data = StartPrintInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        printer = services.print_start(printer=printer, application=request.auth.application, **data.validated_data)
+        return succeeded_response(printer)
+
+
+class PrinterFinishPrintApi(APIView):
+    required_scopes = {"POST": [WRITE]}
+
+    @extend_schema(
+        operation_id="printers_finish_print",
+        request=FinishPrintInputSerializer,
+        responses={200: SucceededSerializer, **error_responses(400, 404, s404="No active print session.")},
+    )
+    def post(self, request, printer_id: int):
+        printer = printer_get(user=request.user, printer_id=printer_id)
+        data = FinishPrintInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        printer = services.print_finish(printer=printer, status=FINISH_STATUS[data.validated_data["status"]])
+        return succeeded_response(printer)
+
+
+class PrinterPredictApi(APIView):
+    required_scopes = {"POST": [WRITE]}
+    parser_classes = [MultiPartParser]
+    throttle_classes = [ApiRateThrottle, PredictRateThrottle]
+
+    @extend_schema(
+        operation_id="printers_predict",
+        request={
+            "multipart/form-data": inline_serializer(
+                "PredictRequest",
+                fields={"img": serializers.ImageField(help_text="A webcam snapshot (JPEG, PNG or WebP).")},
+            )
+        },
+        responses={
+            200: inline_serializer("PredictResponse", fields={"result": PredictionResultSerializer()}),
+            **error_responses(
+                400,
+                404,
+                413,
+                415,
+                503,
+                s400="Missing, empty or undecodable `img`.",
+                s404="Printer is not currently printing.",
+                s503='ML API service unavailable: `{"error": "Failed to perform failure detection."}`.',
+            ),
+        },
+    )
+    def post(self, request, printer_id: int):
+        uploads = request.FILES.getlist("img")
+        if not uploads:
+            raise serializers.ValidationError({"img": ["This field is required."]})
+        if len(uploads) > 1:
+            raise serializers.ValidationError({"img": ["Send exactly one image."]})
+        try:
+            result = services.print_snapshot_predict(
+                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read()
+            )
+        except InvalidImage as exc:
+            raise serializers.ValidationError({"img": [str(exc)]}) from exc
+        except ModelUnavailable as exc:
+            logger.error("Failure detection failed for printer %s: %s", printer_id, exc)
+            raise ServiceUnavailable("Failed to perform failure detection.", code="model_unavailable") from exc
+        return Response({"result": PredictionResultSerializer(result).data})

@@ -33,7 +33,11 @@ def tiny_model_path(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def detection_settings(settings, tiny_model_path):
-    """API tests run the tiny model through the real runner; model tests name their own file."""
+    """API tests run the tiny model through the real runner; model tests name their own file.
+
+    Returns the new ``settings.DETECTION``: a test may set its keys in place, since
+    ``detection.conf.detection_settings`` looks each value up in it on use.
+    """
     settings.DETECTION = {**settings.DETECTION, "MODEL_PATH": tiny_model_path, "THREADS": 1}
     return settings.DETECTION
 

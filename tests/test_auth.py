@@ -5,9 +5,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.test import Client
+from django.urls import URLResolver, get_resolver
 from django.utils import timezone
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 from tests.conftest import snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
@@ -68,6 +71,27 @@ def test_token_without_the_needed_scope_is_403_and_changes_nothing(
     printer.refresh_from_db()
     assert printer.current_print_id is None
     assert printer.name != "renamed"
+
+
+def api_views(patterns=None):
+    """Every DRF view class the URL configuration routes to."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from api_views(pattern.url_patterns)
+        elif isinstance(getattr(pattern.callback, "cls", None), type) and issubclass(pattern.callback.cls, APIView):
+            yield pattern.callback.cls
+
+
+def test_every_api_view_declares_the_scope_of_each_method_it_serves():
+    views = set(api_views())
+    documentation = {SpectacularAPIView, SpectacularSwaggerView}  # public: no token needed
+    assert len(views - documentation) == 9  # printers 2, prints 6, webhook 1
+
+    for view in views - documentation:
+        served = {method.upper() for method in view.http_method_names if method not in ("head", "options")}
+        served = {method for method in served if hasattr(view, method.lower())}
+        assert set(view.required_scopes) == served, view
+        assert all(scopes in (["read"], ["write"]) for scopes in view.required_scopes.values()), view
 
 
 @pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)

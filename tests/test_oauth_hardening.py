@@ -14,7 +14,7 @@ from django.test import Client
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 from rest_framework.test import APIClient
 
-from obico_api.oauth import redirect_uri_problem
+from accounts.oauth import redirect_uri_problem
 from tests.conftest import bearer_client
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
 from tests.oauth import REDIRECT_URI, authorize_params, pkce_pair

@@ -13,17 +13,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from prints.models import Print
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.signing import retry_delay, sign
 from webhooks.transport import webhook_post
 
 logger = logging.getLogger(__name__)
-
-EVENT_PRINT_STARTED = "print.started"
-EVENT_PRINT_FINISHED = "print.finished"
-EVENT_PRINT_WARNING = "print.warning"
-EVENT_PRINT_FAILURE = "print.failure"
 
 
 def webhook_secret_new() -> str:
@@ -53,38 +47,20 @@ def webhook_delete(*, application) -> bool:
     return deleted > 0
 
 
-def webhook_event_enqueue(*, event: str, print_: Print, prediction: dict | None = None) -> WebhookDelivery | None:
-    """Queue an event about a print for the application that started it, if it has a webhook.
+def webhook_event_enqueue(*, event: str, application_id: int | None, data: dict) -> WebhookDelivery | None:
+    """Queue an event for an application, if it has an active webhook; ``data`` is the payload's body.
 
     Call inside the transaction that makes the change, so the event is stored if and only if the
     change is.
     """
-    if print_.application_id is None:
+    if application_id is None:
         return None
-    webhook = Webhook.objects.filter(application_id=print_.application_id, is_active=True).first()
+    webhook = Webhook.objects.filter(application_id=application_id, is_active=True).first()
     if webhook is None:
         return None
     now = timezone.now()
-    data = {"printer_id": print_.printer_id, "print": _print_data(print_)}
-    if prediction is not None:
-        data["prediction"] = prediction
     payload = {"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data}
     return WebhookDelivery.objects.create(webhook=webhook, event=event, payload=payload, next_attempt_at=now)
-
-
-def _print_data(print_: Print) -> dict:
-    def iso(value):
-        return value.isoformat() if value else None
-
-    return {
-        "id": print_.pk,
-        "filename": print_.filename,
-        "status": print_.status,
-        "started_at": iso(print_.started_at),
-        "ended_at": iso(print_.ended_at),
-        "warning_at": iso(print_.warning_at),
-        "failure_at": iso(print_.failure_at),
-    }
 
 
 def webhook_deliveries_claim(*, limit: int) -> list[WebhookDelivery]:
@@ -110,6 +86,13 @@ def webhook_deliveries_claim(*, limit: int) -> list[WebhookDelivery]:
 
 def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
     """POST one signed delivery and record the outcome; True when the receiver took it (2xx)."""
+    status_code, error = _delivery_post(delivery)
+    _delivery_outcome_record(delivery, status_code=status_code, error=error)
+    return not error
+
+
+def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """Sign and POST the delivery's payload; the receiver's status code and an error ("" on a 2xx)."""
     config = settings.WEBHOOKS
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
     timestamp = int(timezone.now().timestamp())
@@ -121,7 +104,6 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
         "X-Webhook-Timestamp": str(timestamp),
         "X-Webhook-Signature": sign(secret=delivery.webhook.secret, timestamp=timestamp, body=body),
     }
-    status_code, error = None, ""
     try:
         # Resolves the host once, checks every address and connects to a checked one (DNS rebinding).
         response = webhook_post(
@@ -132,12 +114,15 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
             allow_private=config["ALLOW_PRIVATE_NETWORKS"],
             resolve_timeout=config["RESOLVE_TIMEOUT_SECONDS"],
         )
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
     except (requests.RequestException, ValueError, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {exc}"
+    status_code = response.status_code
+    return status_code, "" if 200 <= status_code < 300 else f"HTTP {status_code}"
 
+
+def _delivery_outcome_record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> None:
+    """Mark the delivery delivered, failed for good, or due again after its back-off."""
+    config = settings.WEBHOOKS
     delivery.attempts += 1
     delivery.last_status_code = status_code
     delivery.last_error = error[:2000]
@@ -157,7 +142,6 @@ def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
     delivery.save(
         update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
     )
-    return not error
 
 
 def webhook_deliver_due(*, limit: int = 20) -> int:

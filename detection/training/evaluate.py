@@ -32,13 +32,14 @@ from pathlib import Path
 
 import numpy as np
 
+from detection.defaults import DEFAULTS
 from detection.image import decode_image
 from detection.postprocess import Detection, failure_score
 from detection.runner import Detector
 from detection.training import dataset, metrics
 from detection.training.labels import merge_tolerance, merge_touching_boxes
 
-SERVICE_CONF_THRESHOLD = 0.08
+SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]  # the service's default (detection/defaults.py)
 AP_CONF_THRESHOLD = 0.001
 MAX_FALSE_ALARM_RATE = 0.05
 ALARM_P = 0.5

@@ -21,14 +21,17 @@ import copy
 import json
 import math
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from detection.defaults import DEFAULTS
 from detection.postprocess import select_detections
 from detection.training import composite, dataset, synthetic
 from detection.training.loss import BOX_REGIONS, detection_loss, make_targets
@@ -36,8 +39,9 @@ from detection.training.metrics import average_precision, detections_to_xyxy, ma
 from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SERVICE_CONF_THRESHOLD = 0.08
-SERVICE_NMS_IOU = 0.45
+# The service's default thresholds (detection/defaults.py, Obico's values): val is scored as it selects.
+SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]
+SERVICE_NMS_IOU = DEFAULTS["NMS_IOU"]
 # Images are cached this much larger than the input so that random crops keep some detail.
 CACHE_SCALE = 1.25
 
@@ -326,6 +330,211 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def build_model(args: argparse.Namespace, device: torch.device) -> SpaghettiNet:
+    """The network on ``device``: ImageNet's backbone, or ``--init-from``'s weights (a resume loads its own later)."""
+    model = SpaghettiNet(pretrained=not (args.resume or args.init_from))
+    if args.init_from and not args.resume:
+        initial = torch.load(args.init_from, map_location="cpu", weights_only=False)
+        if tuple(initial["input_size"]) != tuple(args.input_size):
+            raise SystemExit(f"{args.init_from} was trained at {initial['input_size']}, not {args.input_size}")
+        model.load_state_dict(initial["model"])
+        print(f"initialised from {args.init_from} (epoch {initial['epoch'] + 1})", flush=True)
+    return model.to(device)
+
+
+def build_optimizer(model: SpaghettiNet, args: argparse.Namespace) -> torch.optim.AdamW:
+    """AdamW with the backbone at ``--backbone-lr-factor`` times the neck and head's learning rate."""
+    backbone_params = [p for m in model.backbone_modules() for p in m.parameters()]
+    backbone_ids = {id(p) for p in backbone_params}
+    head_params = [p for p in model.parameters() if id(p) not in backbone_ids]
+    return torch.optim.AdamW(
+        [
+            {"params": backbone_params, "lr": args.lr * args.backbone_lr_factor},
+            {"params": head_params, "lr": args.lr},
+        ],
+        weight_decay=args.weight_decay,
+    )
+
+
+def make_checkpoint(
+    *,
+    args: argparse.Namespace,
+    model: SpaghettiNet,
+    average: WeightAverage | None,
+    optimizer: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    epoch: int,
+    best_ap: float,
+    history: list[dict],
+    elapsed: float,
+) -> dict:
+    """Everything ``resume_from_checkpoint`` restores, and what export and ``--init-from`` read."""
+    shipped = average.model if average is not None else model
+    return {
+        # "model" is what export and --init-from read: the averaged weights when there are any.
+        "model": shipped.state_dict(),
+        "raw_model": model.state_dict(),
+        "average_updates": average.updates if average is not None else 0,
+        "optimizer": optimizer.state_dict(),
+        "epoch": epoch,
+        "best_ap": best_ap,
+        "history": history,
+        "elapsed_s": elapsed,
+        "numpy_rng": rng.bit_generator.state,
+        "torch_rng": torch.get_rng_state(),
+        "input_size": args.input_size,
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
+
+
+def save_checkpoint(checkpoint: dict, out: Path, *, best: bool) -> None:
+    """Write ``out/last.pt``, and ``out/best.pt`` too when ``best``."""
+    torch.save(checkpoint, out / "last.pt.tmp")
+    (out / "last.pt.tmp").replace(out / "last.pt")  # atomic: a kill mid-save keeps the old one
+    if best:
+        torch.save(checkpoint, out / "best.pt")
+
+
+def resume_from_checkpoint(
+    path: Path,
+    *,
+    model: SpaghettiNet,
+    average: WeightAverage | None,
+    optimizer: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    device: torch.device,
+) -> tuple[int, float, list[dict], float]:
+    """Restore the weights, optimizer and generators saved after an epoch.
+
+    Returns the epoch to start from, the best val AP50 so far, the history and the training time so far.
+    """
+    checkpoint = torch.load(path, map_location=device, weights_only=False)
+    model.load_state_dict(checkpoint.get("raw_model", checkpoint["model"]))
+    if average is not None:
+        average.model.load_state_dict(checkpoint["model"])
+        average.updates = checkpoint["average_updates"]
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    rng.bit_generator.state = checkpoint["numpy_rng"]
+    torch.set_rng_state(checkpoint["torch_rng"].cpu())
+    start_epoch, best_ap = checkpoint["epoch"] + 1, checkpoint["best_ap"]
+    print(f"resumed after epoch {start_epoch} (best AP50 so far {best_ap:.3f})", flush=True)
+    return start_epoch, best_ap, checkpoint["history"], checkpoint["elapsed_s"]
+
+
+def start_scene_pool(
+    args: argparse.Namespace, cache_size: tuple[int, int], start_epoch: int
+) -> tuple[multiprocessing.pool.Pool | None, dict[int, multiprocessing.pool.AsyncResult]]:
+    """With ``--workers``, two processes drawing the plain scenes of every epoch ahead (same seeds, so
+    the same scenes): the pool and each epoch's pending draw. Without, no pool and no draws."""
+    if not args.workers:
+        return None, {}
+    scene_pool = multiprocessing.get_context("fork").Pool(2)
+    scene_jobs = {
+        epoch: scene_pool.apply_async(
+            synthetic.synthetic_negatives, (args.synthetic_negatives, cache_size, [args.seed, epoch])
+        )
+        for epoch in range(start_epoch, args.epochs)
+    }
+    return scene_pool, scene_jobs
+
+
+def draw_epoch_samples(
+    args: argparse.Namespace,
+    epoch: int,
+    train: list[dataset.Sample],
+    scene_jobs: dict[int, multiprocessing.pool.AsyncResult],
+    cache_size: tuple[int, int],
+    composite_frames: list[dataset.Sample],
+    composite_regions: list[composite.Region],
+) -> list[dataset.Sample]:
+    """The training samples plus this epoch's generated plain scenes and composites."""
+    # Generated negatives come from their own generator, so resuming redraws the same ones.
+    if scene_jobs:
+        epoch_samples = train + scene_jobs.pop(epoch).get()
+    else:
+        epoch_samples = train + synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
+    # Composites too, from a generator of their own (seed, epoch, 1): runs without them draw as before.
+    epoch_samples += composite.composite_samples(
+        composite_frames, composite_regions, args.composites, [args.seed, epoch, 1]
+    )
+    return epoch_samples
+
+
+def epoch_batches(
+    args: argparse.Namespace,
+    epoch_samples: list[dataset.Sample],
+    order: np.ndarray,
+    steps_per_epoch: int,
+    rng: np.random.Generator,
+    augment: dataset.Augmenter,
+    grid: tuple[int, int],
+) -> tuple[Iterator, multiprocessing.pool.Pool | None]:
+    """The epoch's batches in ``order``, made as they are read, and the worker pool making them (if any)."""
+    size = args.batch_size
+    if not args.workers:
+        batches = (
+            make_batch(
+                [epoch_samples[i] for i in order[b * size : (b + 1) * size]],
+                epoch_samples,
+                augment,
+                grid,
+                args.mosaic,
+                args.box_region,
+            )
+            for b in range(steps_per_epoch)
+        )
+        return batches, None
+    # Each batch is augmented in a worker from a seed the main generator draws, so a run is
+    # still fixed by --seed (but draws differently from a run without workers).
+    tasks = [(order[b * size : (b + 1) * size], int(rng.integers(2**63))) for b in range(steps_per_epoch)]
+    _WORKER_STATE.update(
+        samples=epoch_samples,
+        grid=grid,
+        mosaic=args.mosaic,
+        box_region=args.box_region,
+        input_size=args.input_size,
+        channel_shuffle=args.channel_shuffle,
+    )
+    batch_pool = multiprocessing.get_context("fork").Pool(args.workers)
+    return batch_pool.imap(_worker_batch, tasks), batch_pool
+
+
+def train_epoch(
+    model: SpaghettiNet,
+    optimizer: torch.optim.Optimizer,
+    average: WeightAverage | None,
+    batches: Iterator,
+    *,
+    epoch: int,
+    steps_per_epoch: int,
+    lr_at: Callable[[int], list[float]],
+    device: torch.device,
+) -> np.ndarray:
+    """One pass over ``batches``: a scheduled optimizer step per batch. Returns the summed (heat, box) losses."""
+    sums = np.zeros(2)
+    for batch_index in range(steps_per_epoch):
+        step = epoch * steps_per_epoch + batch_index
+        for group, lr in zip(optimizer.param_groups, lr_at(step), strict=True):
+            group["lr"] = lr
+        images, targets = next(batches)
+        images = images.to(device, non_blocking=True)
+        targets = tuple(t.to(device, non_blocking=True) for t in targets)
+        heat, log_distances = model(normalise(images))
+        heat_loss, box_loss = detection_loss(heat, log_distances, targets)
+        optimizer.zero_grad(set_to_none=True)
+        (heat_loss + box_loss).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        optimizer.step()
+        if average is not None:
+            average.update(model)
+        sums += (heat_loss.item(), box_loss.item())
+        if batch_index % 20 == 19:
+            heat_mean, box_mean = sums / (batch_index + 1)
+            progress = f"epoch {epoch + 1} step {batch_index + 1}/{steps_per_epoch}"
+            print(f"  {progress} heat {heat_mean:.3f} box {box_mean:.3f}", flush=True)
+    return sums
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -339,125 +548,49 @@ def main(argv: list[str] | None = None) -> None:
     print(f"decoded in {time.monotonic() - started:.0f} s", flush=True)
     width, height = args.input_size
     grid = (height // STRIDE, width // STRIDE)
-
-    model = SpaghettiNet(pretrained=not (args.resume or args.init_from))
-    if args.init_from and not args.resume:
-        initial = torch.load(args.init_from, map_location="cpu", weights_only=False)
-        if tuple(initial["input_size"]) != tuple(args.input_size):
-            raise SystemExit(f"{args.init_from} was trained at {initial['input_size']}, not {args.input_size}")
-        model.load_state_dict(initial["model"])
-        print(f"initialised from {args.init_from} (epoch {initial['epoch'] + 1})", flush=True)
-    model.to(device)
-    backbone_params = [p for m in model.backbone_modules() for p in m.parameters()]
-    backbone_ids = {id(p) for p in backbone_params}
-    head_params = [p for p in model.parameters() if id(p) not in backbone_ids]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": backbone_params, "lr": args.lr * args.backbone_lr_factor},
-            {"params": head_params, "lr": args.lr},
-        ],
-        weight_decay=args.weight_decay,
-    )
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
+
+    model = build_model(args, device)
+    optimizer = build_optimizer(model, args)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     steps_per_epoch = math.ceil((len(train) + args.synthetic_negatives + args.composites) / args.batch_size)
     warmup_steps = max(1, round(args.warmup_epochs * steps_per_epoch))
     total_steps = steps_per_epoch * args.epochs
 
+    def lr_at(step: int) -> list[float]:
+        return [base_lr * lr_factor(step, total_steps, warmup_steps) for base_lr in base_lrs]
+
     start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
     average = WeightAverage(model, args.ema_decay) if args.ema_decay else None
     if args.resume:
-        checkpoint = torch.load(args.out / "last.pt", map_location=device, weights_only=False)
-        model.load_state_dict(checkpoint.get("raw_model", checkpoint["model"]))
-        if average is not None:
-            average.model.load_state_dict(checkpoint["model"])
-            average.updates = checkpoint["average_updates"]
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        rng.bit_generator.state = checkpoint["numpy_rng"]
-        torch.set_rng_state(checkpoint["torch_rng"].cpu())
-        start_epoch, best_ap = checkpoint["epoch"] + 1, checkpoint["best_ap"]
-        history, elapsed_before = checkpoint["history"], checkpoint["elapsed_s"]
-        print(f"resumed after epoch {start_epoch} (best AP50 so far {best_ap:.3f})", flush=True)
+        start_epoch, best_ap, history, elapsed_before = resume_from_checkpoint(
+            args.out / "last.pt", model=model, average=average, optimizer=optimizer, rng=rng, device=device
+        )
     augment = dataset.Augmenter(args.input_size, rng, channel_shuffle=args.channel_shuffle)
     epoch_started = time.monotonic()
-    # With --workers, the plain scenes of every epoch are drawn ahead in two processes (same seeds,
-    # so the same scenes); without, each epoch draws its own, as the shipped recipe always did.
-    scene_pool = multiprocessing.get_context("fork").Pool(2) if args.workers else None
-    scene_jobs = (
-        {
-            epoch: scene_pool.apply_async(
-                synthetic.synthetic_negatives, (args.synthetic_negatives, cache_size, [args.seed, epoch])
-            )
-            for epoch in range(start_epoch, args.epochs)
-        }
-        if scene_pool
-        else {}
-    )
+    scene_pool, scene_jobs = start_scene_pool(args, cache_size, start_epoch)
 
     for epoch in range(start_epoch, args.epochs):
         set_trainable(model, epoch, args)
-        # Generated negatives come from their own generator, so resuming redraws the same ones.
-        if scene_jobs:
-            epoch_samples = train + scene_jobs.pop(epoch).get()
-        else:
-            epoch_samples = train + synthetic.synthetic_negatives(
-                args.synthetic_negatives, cache_size, [args.seed, epoch]
-            )
-        # Composites too, from a generator of their own (seed, epoch, 1): runs without them draw as before.
-        epoch_samples += composite.composite_samples(
-            composite_frames, composite_regions, args.composites, [args.seed, epoch, 1]
+        epoch_samples = draw_epoch_samples(
+            args, epoch, train, scene_jobs, cache_size, composite_frames, composite_regions
         )
         order = rng.permutation(len(epoch_samples))
-        sums = np.zeros(2)
-        batches = None
-        if args.workers:
-            # Each batch is augmented in a worker from a seed the main generator draws, so a run is
-            # still fixed by --seed (but draws differently from a run without workers).
-            tasks = [
-                (order[b * args.batch_size : (b + 1) * args.batch_size], int(rng.integers(2**63)))
-                for b in range(steps_per_epoch)
-            ]
-            _WORKER_STATE.update(
-                samples=epoch_samples,
-                grid=grid,
-                mosaic=args.mosaic,
-                box_region=args.box_region,
-                input_size=args.input_size,
-                channel_shuffle=args.channel_shuffle,
-            )
-            batch_pool = multiprocessing.get_context("fork").Pool(args.workers)
-            batches = batch_pool.imap(_worker_batch, tasks)
-        for batch_index in range(steps_per_epoch):
-            step = epoch * steps_per_epoch + batch_index
-            for group, base_lr in zip(optimizer.param_groups, base_lrs, strict=True):
-                group["lr"] = base_lr * lr_factor(step, total_steps, warmup_steps)
-            if batches is not None:
-                images, targets = next(batches)
-            else:
-                indices = order[batch_index * args.batch_size : (batch_index + 1) * args.batch_size]
-                images, targets = make_batch(
-                    [epoch_samples[i] for i in indices], epoch_samples, augment, grid, args.mosaic, args.box_region
-                )
-            images = images.to(device, non_blocking=True)
-            targets = tuple(t.to(device, non_blocking=True) for t in targets)
-            heat, log_distances = model(normalise(images))
-            heat_loss, box_loss = detection_loss(heat, log_distances, targets)
-            optimizer.zero_grad(set_to_none=True)
-            (heat_loss + box_loss).backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            optimizer.step()
-            if average is not None:
-                average.update(model)
-            sums += (heat_loss.item(), box_loss.item())
-            if batch_index % 20 == 19:
-                heat_mean, box_mean = sums / (batch_index + 1)
-                progress = f"epoch {epoch + 1} step {batch_index + 1}/{steps_per_epoch}"
-                print(f"  {progress} heat {heat_mean:.3f} box {box_mean:.3f}", flush=True)
-        if batches is not None:
+        batches, batch_pool = epoch_batches(args, epoch_samples, order, steps_per_epoch, rng, augment, grid)
+        sums = train_epoch(
+            model,
+            optimizer,
+            average,
+            batches,
+            epoch=epoch,
+            steps_per_epoch=steps_per_epoch,
+            lr_at=lr_at,
+            device=device,
+        )
+        if batch_pool is not None:
             batch_pool.close()
             batch_pool.join()
-        shipped = average.model if average is not None else model
-        val_metrics = evaluate_val(shipped, val, args.input_size)
+        val_metrics = evaluate_val(average.model if average is not None else model, val, args.input_size)
         elapsed = elapsed_before + time.monotonic() - epoch_started
         record = {
             "epoch": epoch + 1,
@@ -468,26 +601,21 @@ def main(argv: list[str] | None = None) -> None:
         }
         history.append(record)
         print(json.dumps(record), flush=True)
-        checkpoint = {
-            # "model" is what export and --init-from read: the averaged weights when there are any.
-            "model": shipped.state_dict(),
-            "raw_model": model.state_dict(),
-            "average_updates": average.updates if average is not None else 0,
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-            "best_ap": max(best_ap, val_metrics["ap50"]),
-            "history": history,
-            "elapsed_s": elapsed,
-            "numpy_rng": rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
-            "input_size": args.input_size,
-            "args": {k: str(v) for k, v in vars(args).items()},
-        }
-        torch.save(checkpoint, args.out / "last.pt.tmp")
-        (args.out / "last.pt.tmp").replace(args.out / "last.pt")  # atomic: a kill mid-save keeps the old one
-        if val_metrics["ap50"] > best_ap:
+        checkpoint = make_checkpoint(
+            args=args,
+            model=model,
+            average=average,
+            optimizer=optimizer,
+            rng=rng,
+            epoch=epoch,
+            best_ap=max(best_ap, val_metrics["ap50"]),
+            history=history,
+            elapsed=elapsed,
+        )
+        improved = val_metrics["ap50"] > best_ap
+        save_checkpoint(checkpoint, args.out, best=improved)
+        if improved:
             best_ap = val_metrics["ap50"]
-            torch.save(checkpoint, args.out / "best.pt")
     if scene_pool is not None:
         scene_pool.terminate()
     total = elapsed_before + time.monotonic() - epoch_started

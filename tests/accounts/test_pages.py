@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
-from obico_api.oauth import redirect_uri_problem
+from accounts.oauth import redirect_uri_problem
 from tests.factories import OWNER_PASSWORD, AccessTokenFactory, ApplicationFactory, UserFactory
 from tests.oauth import REDIRECT_URI, authorize_params
 

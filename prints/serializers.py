@@ -1,0 +1,61 @@
+"""The request and response shapes of prints, their lifecycle and their predictions."""
+
+from rest_framework import serializers
+
+from detection.serializers import TemporalStatsSerializer
+from detection.services import detections_as_lists
+from detection.verdict import Verdict
+from obico_api.api.fields import PlainTextField
+from printers.serializers import PrinterOutputSerializer
+from prints.models import Print
+
+
+class PrintOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    printer_id = serializers.IntegerField()
+    filename = serializers.CharField()
+    status = serializers.ChoiceField(choices=Print.Status.choices)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    prediction_num = serializers.IntegerField(source="prediction_count", help_text="Predictions made in this print.")
+    warning_at = serializers.DateTimeField(allow_null=True, help_text="When the verdict first reached warning.")
+    failure_at = serializers.DateTimeField(allow_null=True, help_text="When the verdict first reached failure.")
+
+
+class PredictionOutputSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField()
+    p = serializers.FloatField()
+    temporal_stats = TemporalStatsSerializer(source="*")
+    detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
+    verdict = serializers.CharField()
+
+
+class StartPrintInputSerializer(serializers.Serializer):
+    filename = PlainTextField(max_length=255, help_text="The name of the file being printed.")
+
+
+class FinishPrintInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[("success", "success"), ("cancelled", "cancelled")],
+        default="success",
+        help_text="`success` (the default) records the print as finished; `cancelled` as cancelled.",
+    )
+
+
+class SucceededSerializer(serializers.Serializer):
+    succeeded = serializers.BooleanField()
+    printer = PrinterOutputSerializer()
+
+
+class PredictionResultSerializer(serializers.Serializer):
+    p = serializers.FloatField(help_text="0 means no failure detected; 1 the maximum confidence of a failure.")
+    temporal_stats = TemporalStatsSerializer()
+    detections = serializers.SerializerMethodField()
+    verdict = serializers.ChoiceField(
+        choices=[v.value for v in Verdict],
+        help_text="The server's reading of the statistics with Obico's rule and the printer's sensitivity.",
+    )
+
+    def get_detections(self, result) -> list[list]:
+        """``[confidence, [xc, yc, w, h]]`` pairs, in pixels of the uploaded image."""
+        return detections_as_lists(result.detections)
