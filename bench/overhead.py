@@ -101,7 +101,7 @@ def main() -> None:
     stage(HeaderOnlyOAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
     stage(MultiPartParser, "parse", "multipart parsing")
     stage(APIView, "check_throttles", "rate limits (cache)")
-    stage(prints.services, "printer_current_print_id", "printer check before decoding")
+    stage(prints.services, "printer_current_print_id_and_roi", "printer check before decoding")
     stage(detection.services, "decode_image", "decode (floor)")
     stage(Detector, "detect", "resize + inference + NMS (floor)")
     stage(prints.services, "printer_lock", "printer lock + printer, print and stats read")

@@ -13,6 +13,7 @@ from detection.conf import detection_settings
 from detection.image import decode_image
 from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection, failure_score
+from detection.region import Region, decode_size, detect_in_region
 from detection.runner import ModelUnavailable, get_detector
 from detection.temporal import STATS_FIELDS
 from detection.verdict import verdict_of
@@ -31,9 +32,13 @@ def detections_as_lists(detections: list[Detection]) -> list:
     return [[d.confidence, [d.xc, d.yc, d.w, d.h]] for d in detections]
 
 
-def snapshot_score(image_bytes: bytes) -> Score:
+def snapshot_score(image_bytes: bytes, *, roi: Region | None = None) -> Score:
     """Check the upload from its header against the limits, decode it and run the model.
 
+    With a region of interest (``roi``) the model sees only that part of the frame: the frame is
+    decoded large enough for the crop to cover the model input (``region.decode_size``), cut to the
+    region, and the detections are mapped back to the frame's pixels (``region.detect_in_region``).
+    Without one, the whole frame is resized to the model input.
     Runs outside any transaction: it holds no lock while the model works. Raises ``InvalidImage``
     for bad bytes and ``ModelUnavailable`` when the model cannot run; a bad upload is the caller's
     400 even while the model is down.
@@ -44,8 +49,12 @@ def snapshot_score(image_bytes: bytes) -> Score:
     except ModelUnavailable:
         decode_image(image_bytes, limits=limits)
         raise
-    image = decode_image(image_bytes, target_size=detector.input_size, limits=limits)
-    detections = detector.detect(image)
+    if roi is None:
+        image = decode_image(image_bytes, target_size=detector.input_size, limits=limits)
+        detections = detector.detect(image)
+    else:
+        image = decode_image(image_bytes, target_size=decode_size(roi, detector.input_size), limits=limits)
+        detections = detect_in_region(detector.detect, image, roi)
     return Score(p=failure_score(detections), detections=detections)
 
 

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
+from detection.region import Region, parse_region
 from printers.models import Printer
 
 # Another user's printer reads exactly like a missing one, wherever ownership is checked.
@@ -23,11 +24,14 @@ def printer_get(*, user, printer_id: int) -> Printer:
         raise Http404(PRINTER_NOT_FOUND) from None
 
 
-def printer_current_print_id(*, printer_id: int, owner) -> int | None:
-    """The id of the owner's printer's current print (None when idle); ``Printer.DoesNotExist`` if not the owner's.
+def printer_current_print_id_and_roi(*, printer_id: int, owner) -> tuple[int | None, Region | None]:
+    """The owner's printer's current print id (None when idle) and region of interest (None: the whole frame).
 
-    One indexed query, no lock: predict asks it before decoding an upload, so that nobody makes
-    us decode an image for a printer that is not theirs or not printing. The locked read after
-    the model (``printers.services.printer_lock``) stays the authority: the print may end in between.
+    ``Printer.DoesNotExist`` if the printer is not the owner's. One indexed query, no lock: predict
+    asks it before decoding an upload, so that nobody makes us decode an image for a printer that
+    is not theirs or not printing, and so that it knows which part of the image to score. The
+    locked read after the model (``printers.services.printer_lock``) stays the authority: the print
+    may end in between.
     """
-    return Printer.objects.values_list("current_print_id", flat=True).get(pk=printer_id, owner=owner)
+    current_print_id, roi = Printer.objects.values_list("current_print_id", "roi").get(pk=printer_id, owner=owner)
+    return current_print_id, parse_region(roi)

@@ -3,9 +3,37 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from detection.region import MIN_AREA, InvalidRegion, parse_region
 from detection.serializers import TemporalStatsSerializer
 from obico_api.api.fields import PlainTextField
 from printers.models import SENSITIVITY_MAX, SENSITIVITY_MIN
+
+ROI_HELP = (
+    "Region of interest: the part of each snapshot the model looks at, as fractions of the uploaded "
+    f"frame: exactly x1, y1, x2 and y2, with x1 < x2, y1 < y2 and an area of at least {MIN_AREA:.0%} of "
+    "the frame. The model sees the region alone, resized to its input; detections stay in pixels of "
+    "the whole frame, inside the region. null: the whole frame."
+)
+
+
+class RegionSerializer(serializers.Serializer):
+    """A region of the frame; the shape of ``roi``, in the schema and in the printer's JSON."""
+
+    x1 = serializers.FloatField(min_value=0, max_value=1, help_text="Left edge, as a fraction of the width.")
+    y1 = serializers.FloatField(min_value=0, max_value=1, help_text="Top edge, as a fraction of the height.")
+    x2 = serializers.FloatField(min_value=0, max_value=1, help_text="Right edge; greater than x1.")
+    y2 = serializers.FloatField(min_value=0, max_value=1, help_text="Bottom edge; greater than y1.")
+
+
+@extend_schema_field(RegionSerializer)
+class RegionField(serializers.Field):
+    """An input ``roi``: checked by ``detection.region.parse_region`` into a ``Region``; null clears it."""
+
+    def to_internal_value(self, data):
+        try:
+            return parse_region(data)
+        except InvalidRegion as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class CurrentPrintSerializer(serializers.Serializer):
@@ -45,6 +73,7 @@ class PrinterOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     sensitivity = serializers.FloatField()
+    roi = RegionSerializer(allow_null=True, help_text=ROI_HELP)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     current_print = CurrentPrintSerializer(allow_null=True)
@@ -54,6 +83,7 @@ class PrinterOutputSerializer(serializers.Serializer):
 class PrinterCreateInputSerializer(serializers.Serializer):
     name = PlainTextField(max_length=255)
     sensitivity = serializers.FloatField(min_value=SENSITIVITY_MIN, max_value=SENSITIVITY_MAX, required=False)
+    roi = RegionField(allow_null=True, required=False, help_text=ROI_HELP)
 
 
 class PrinterUpdateInputSerializer(PrinterCreateInputSerializer):

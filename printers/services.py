@@ -1,10 +1,22 @@
 """Writes of printers, and the printer's lock."""
 
+import enum
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from detection.region import Region
 from detection.services import printer_stats_create
 from printers.models import Printer
+
+
+class Unchanged(enum.Enum):
+    """The type of ``UNCHANGED``: a field left out of an update, where None has a meaning of its own."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 def printer_lock(*, printer_id: int, owner=None) -> Printer:
@@ -30,15 +42,23 @@ def printer_lock(*, printer_id: int, owner=None) -> Printer:
 
 
 @transaction.atomic
-def printer_create(*, owner, name: str, sensitivity: float = 1.0) -> Printer:
-    """Create a printer with its (zeroed) statistics row."""
-    printer = Printer.objects.create(owner=owner, name=name, sensitivity=sensitivity)
+def printer_create(*, owner, name: str, sensitivity: float = 1.0, roi: Region | None = None) -> Printer:
+    """Create a printer with its (zeroed) statistics row; ``roi`` None scores the whole frame."""
+    printer = Printer.objects.create(
+        owner=owner, name=name, sensitivity=sensitivity, roi=None if roi is None else roi.as_dict()
+    )
     printer_stats_create(printer=printer)
     return printer
 
 
-def printer_update(*, printer: Printer, name: str | None = None, sensitivity: float | None = None) -> Printer:
-    """Change the printer's settings; only the given fields are written."""
+def printer_update(
+    *,
+    printer: Printer,
+    name: str | None = None,
+    sensitivity: float | None = None,
+    roi: Region | Unchanged | None = UNCHANGED,
+) -> Printer:
+    """Change the printer's settings; only the given fields are written. ``roi=None`` clears the region."""
     fields = []
     if name is not None:
         printer.name = name
@@ -46,6 +66,9 @@ def printer_update(*, printer: Printer, name: str | None = None, sensitivity: fl
     if sensitivity is not None:
         printer.sensitivity = sensitivity
         fields.append("sensitivity")
+    if roi is not UNCHANGED:
+        printer.roi = None if roi is None else roi.as_dict()
+        fields.append("roi")
     if fields:
         printer.save(update_fields=[*fields, "updated_at"])
     return printer

@@ -15,7 +15,7 @@ from detection.services import Score, prediction_record, printer_stats_print_sta
 from detection.temporal import STATS_FIELDS, TemporalStats
 from detection.verdict import Verdict
 from printers.models import Printer
-from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id
+from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
 from printers.services import printer_lock
 from prints.models import Print
 from webhooks.services import webhook_event_enqueue
@@ -137,12 +137,12 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> Pre
     """
     received_at = timezone.now()
     try:
-        current_print_id = printer_current_print_id(printer_id=printer_id, owner=owner)
+        current_print_id, roi = printer_current_print_id_and_roi(printer_id=printer_id, owner=owner)
     except Printer.DoesNotExist:
         raise Http404(PRINTER_NOT_FOUND) from None
     if current_print_id is None:
         raise Http404(PRINTER_NOT_PRINTING)
-    score = snapshot_score(image_bytes)
+    score = snapshot_score(image_bytes, roi=roi)
     prediction = _prediction_record_for_current_print(
         owner=owner, printer_id=printer_id, score=score, received_at=received_at
     )

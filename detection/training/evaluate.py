@@ -20,6 +20,9 @@ Prints one JSON object:
 
 Clean images that training used (``dataset.training_negatives``) are left out of the negatives
 unless ``--include-training-negatives`` is given, so the numbers are on held-out images only.
+``--roi x1,y1,x2,y2`` scores every image through that region of interest, as predict does for a
+printer with a ``roi`` (``detection.region``: decoded larger, cut to the region, detections mapped
+back to the image's pixels), so a crop to the bed can be compared with the whole frame.
 Needs no torch.
 """
 
@@ -35,6 +38,7 @@ import numpy as np
 from detection.defaults import DEFAULTS
 from detection.image import decode_image
 from detection.postprocess import Detection, failure_score
+from detection.region import InvalidRegion, Region, crop_to_region, decode_size, detect_in_region, parse_region
 from detection.runner import Detector
 from detection.training import dataset, metrics
 from detection.training.labels import merge_tolerance, merge_touching_boxes
@@ -48,27 +52,38 @@ ALARM_P = 0.5
 class Evaluator:
     """Runs images through two detectors made from one file: one at the AP threshold, one as the service."""
 
-    def __init__(self, model: Path, threads: int) -> None:
+    def __init__(self, model: Path, threads: int, roi: Region | None = None) -> None:
         self.ap_detector = Detector(model, threads=threads, conf_threshold=AP_CONF_THRESHOLD)
         self.service_detector = Detector(model, threads=threads, conf_threshold=SERVICE_CONF_THRESHOLD)
+        self.roi = roi
         self.timings: dict[str, list[float]] = {"infer": [], "detect": [], "decode_detect": []}
 
     def run(self, path: Path) -> tuple[int, int, list[Detection], list[Detection]]:
-        """(width, height, detections at the AP threshold, detections the service keeps) of one image."""
+        """(width, height, detections at the AP threshold, detections the service keeps) of one image.
+
+        Decoded and scored as ``detection.services.snapshot_score`` does, through ``roi`` if one is set.
+        """
         data = path.read_bytes()
         detector = self.service_detector
+        target_size = detector.input_size if self.roi is None else decode_size(self.roi, detector.input_size)
         started = time.perf_counter()
-        image = decode_image(data, target_size=detector.input_size)
+        image = decode_image(data, target_size=target_size)
         decoded = time.perf_counter()
-        service_detections = detector.detect(image)
+        service_detections = self.detect(detector, image)
         done = time.perf_counter()
-        tensor = detector.preprocess(image)
+        tensor = detector.preprocess(image if self.roi is None else crop_to_region(image, self.roi)[0])
         infer_started = time.perf_counter()
         detector.infer(tensor)
         self.timings["infer"].append(time.perf_counter() - infer_started)
         self.timings["detect"].append(done - decoded)
         self.timings["decode_detect"].append(done - started)
-        return image.width, image.height, self.ap_detector.detect(image), service_detections
+        return image.width, image.height, self.detect(self.ap_detector, image), service_detections
+
+    def detect(self, detector: Detector, image) -> list[Detection]:
+        """The detector's detections in pixels of the image, through the region of interest if one is set."""
+        if self.roi is None:
+            return detector.detect(image)
+        return detect_in_region(detector.detect, image, self.roi)
 
 
 def evaluate_positives(evaluator: Evaluator, folder: Path, records: list[dict]) -> tuple[dict, list[float]]:
@@ -160,6 +175,21 @@ def parse_negatives(values: list[str]) -> dict[str, Path]:
     return groups
 
 
+def parse_roi(value: str) -> Region:
+    """``x1,y1,x2,y2`` as fractions of the frame, held to the API's rules (``region.parse_region``)."""
+    parts = value.split(",")
+    try:
+        numbers = [float(part) for part in parts]
+        if len(numbers) != 4:
+            raise ValueError
+        region = parse_region(dict(zip(("x1", "y1", "x2", "y2"), numbers, strict=True)))
+    except InvalidRegion as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected four numbers: x1,y1,x2,y2") from None
+    return region
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, required=True)
@@ -171,9 +201,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--include-training-negatives", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--per-image", type=Path, help="also write every image's p and box counts to this JSON file")
+    parser.add_argument(
+        "--roi", type=parse_roi, help="x1,y1,x2,y2: score every image through this region of interest (fractions)"
+    )
     args = parser.parse_args(argv)
 
-    evaluator = Evaluator(args.model, args.threads)
+    evaluator = Evaluator(args.model, args.threads, roi=args.roi)
     records: list[dict] = []
     positives, positive_p = evaluate_positives(evaluator, args.positives, records)
 
@@ -204,6 +237,7 @@ def main(argv: list[str] | None = None) -> None:
         "file_mb": round(args.model.stat().st_size / 1e6, 2),
         "input_size_wh": list(evaluator.service_detector.input_size),
         "threads": args.threads,
+        "roi": None if args.roi is None else args.roi.as_dict(),
         "positives": positives,
         "negatives": negatives,
         "timing_ms": {name: round(1000 * float(np.median(values)), 2) for name, values in evaluator.timings.items()},

@@ -99,6 +99,7 @@ def test_list_is_a_plain_list_of_the_callers_printers_only(api, user):
             **stored(prusa),
             "name": "Prusa MK4",
             "sensitivity": 1.0,
+            "roi": None,
             "current_print": None,
             "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
         },
@@ -106,6 +107,7 @@ def test_list_is_a_plain_list_of_the_callers_printers_only(api, user):
             **stored(voron),
             "name": "Voron",
             "sensitivity": 1.5,
+            "roi": None,
             "current_print": None,
             "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
         },
@@ -121,6 +123,7 @@ def test_create_printer_returns_201_with_zeroed_statistics(api, user):
         **stored(printer),
         "name": "Prusa MK4",
         "sensitivity": 1.0,
+        "roi": None,
         "current_print": None,
         "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
     }
@@ -147,6 +150,7 @@ def test_get_printer_detail(api, user):
         **stored(printer),
         "name": "Ender 3",
         "sensitivity": 0.8,
+        "roi": None,
         "current_print": None,
         "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
     }
@@ -164,6 +168,7 @@ def test_detail_of_a_printing_printer_shows_its_print_latest_prediction_and_verd
         **stored(printer),
         "name": "Prusa MK4",
         "sensitivity": 1.0,
+        "roi": None,
         "current_print": {"id": running.id, "filename": "benchy.gcode", "started_at": iso(running.started_at)},
         "status": {
             "printing": True,
@@ -184,6 +189,7 @@ def test_patch_renames_the_printer(api, printer):
         **stored(printer),
         "name": "Voron",
         "sensitivity": 1.0,
+        "roi": None,
         "current_print": None,
         "status": {"printing": False, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
     }
@@ -253,6 +259,7 @@ def test_another_users_printer_is_404_and_unchanged(api, make_client, method, su
         **stored(other),
         "name": "theirs",
         "sensitivity": 1.0,
+        "roi": None,
         "current_print": {"id": running.id, "filename": "theirs.gcode", "started_at": iso(running.started_at)},
         "status": {"printing": True, "last_prediction": None, "verdict": None, "temporal_stats": ZERO_STATS},
     }
@@ -296,6 +303,7 @@ def test_start_print_returns_the_spec_body_and_creates_the_print(api, printer):
             **stored(printer),
             "name": "Prusa MK4",
             "sensitivity": 1.0,
+            "roi": None,
             "current_print": {
                 "id": new_print.id,
                 "filename": "my_model.gcode",
@@ -360,6 +368,7 @@ def test_start_print_resets_per_print_statistics_and_keeps_lifetime_ones(api, pr
             **stored(printer),
             "name": "Prusa MK4",
             "sensitivity": 1.0,
+            "roi": None,
             "current_print": {"id": second.id, "filename": "second.gcode", "started_at": iso(second.started_at)},
             "status": {
                 "printing": True,
@@ -400,6 +409,7 @@ def test_finish_print_ends_the_print_with_its_outcome(api, printer, body, status
             **stored(printer),
             "name": "Prusa MK4",
             "sensitivity": 1.0,
+            "roi": None,
             "current_print": None,
             "status": {
                 "printing": False,
