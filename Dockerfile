@@ -24,6 +24,8 @@ ENV DEBUG=0 \
 # tests/e2e/test_production.py runs this line as written.
 RUN SECRET_KEY=build-only-dummy python manage.py collectstatic --noinput -v0
 
+# Alert snapshots (MEDIA_ROOT): compose mounts a named volume here, which starts as this folder, owned by app.
+RUN mkdir -p /app/media && chown app:app /app/media
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \

@@ -139,6 +139,12 @@ STORAGES = {
 if DEBUG:
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
+# Uploaded files we keep (the snapshots of alerts, prints/alert_images.py) go through the default storage:
+# the filesystem under MEDIA_ROOT unless STORAGES["default"] names another backend (README, S3). They are
+# never served from MEDIA_URL: the API serves each to its owner or to a signed link (prints.api).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
+
 # The largest request body we read (a 413 above it); snapshots stay in memory, never in temp files.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
@@ -197,7 +203,10 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_REFRESH_URL": "/o/token/",
     "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True},
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PrintStatusEnum": "prints.models.Print.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "PrintStatusEnum": "prints.models.Print.Status",
+        "AlertFeedbackEnum": "prints.serializers.FEEDBACK_CHOICES",
+    },
 }
 
 # --- OAuth 2 (django-oauth-toolkit) -----------------------------------------------------------
@@ -302,8 +311,12 @@ detection_env = {  # lower case: not a setting itself
 }
 DETECTION = {key: read(name) for key, (name, read) in detection_env.items() if name in env}
 
-# Every prediction is kept this long for the timeline API and the admin chart.
+# Every prediction is kept this long for the timeline API and the admin chart; alerts and their
+# snapshots too (manage.py prune_predictions deletes both).
 PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=30)
+# How long the signed snapshot link of an alert (in the API's JSON and in webhooks) works without a
+# token. Our choice: a day covers a notification read the next morning; the owner's token always works.
+ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS = env.int("ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS", default=24 * 3600)
 
 # --- Webhooks -----------------------------------------------------------------------------------
 WEBHOOKS = {

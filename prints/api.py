@@ -1,9 +1,11 @@
 """The prints endpoints: a printer's print lifecycle (start, predict, finish), the caller's prints
-newest first, and each print's prediction timeline."""
+newest first, each print's prediction timeline and alerts, an alert's snapshot and its feedback."""
 
 import logging
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -21,7 +23,10 @@ from printers.selectors import printer_get
 from printers.serializers import PrinterOutputSerializer
 from prints import selectors, services
 from prints.models import Print
+from prints.permissions import UserTokenOrSignedSnapshotLink
 from prints.serializers import (
+    AlertFeedbackInputSerializer,
+    AlertOutputSerializer,
     FinishPrintInputSerializer,
     PredictionOutputSerializer,
     PredictionResultSerializer,
@@ -29,11 +34,17 @@ from prints.serializers import (
     StartPrintInputSerializer,
     SucceededSerializer,
 )
+from prints.signing import SIGNATURE_PARAMETER
 
 logger = logging.getLogger(__name__)
 
 # The spec's request word for a good ending, and the print status it becomes.
 FINISH_STATUS = {"success": Print.Status.FINISHED, "cancelled": Print.Status.CANCELLED}
+
+
+def base_url(request) -> str:
+    """The scheme and host this request reached us on: the base of the signed snapshot links."""
+    return request.build_absolute_uri("/")
 
 
 def succeeded_response(printer) -> Response:
@@ -156,7 +167,7 @@ class PrinterPredictApi(APIView):
             raise serializers.ValidationError({"img": ["Send exactly one image."]})
         try:
             result = services.print_snapshot_predict(
-                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read()
+                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read(), base_url=base_url(request)
             )
         except InvalidImage as exc:
             raise serializers.ValidationError({"img": [str(exc)]}) from exc
@@ -164,3 +175,84 @@ class PrinterPredictApi(APIView):
             logger.error("Failure detection failed for printer %s: %s", printer_id, exc)
             raise ServiceUnavailable("Failed to perform failure detection.", code="model_unavailable") from exc
         return Response({"result": PredictionResultSerializer(result).data})
+
+
+class PrintAlertListApi(APIView):
+    required_scopes = {"GET": [READ]}
+    pagination_class = StandardPagination
+
+    @extend_schema(
+        operation_id="prints_alerts_list",
+        responses={200: AlertOutputSerializer(many=True), **error_responses(400, 404)},
+    )
+    def get(self, request, print_id: int):
+        print_ = selectors.print_get(user=request.user, print_id=print_id)
+        return paginated_response(
+            request=request,
+            view=self,
+            queryset=selectors.alert_list(print_id=print_.pk),
+            serializer_class=AlertOutputSerializer,
+            context={"base_url": base_url(request)},
+        )
+
+
+class AlertSnapshotApi(APIView):
+    required_scopes = {"GET": [READ]}
+    permission_classes = [UserTokenOrSignedSnapshotLink]
+
+    def perform_content_negotiation(self, request, force=False):
+        # The image is not rendered by DRF, and an `Accept: image/jpeg` must not make it a 406:
+        # errors fall back to JSON, the API's only renderer.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="alerts_snapshot",
+        auth=[{"oauth2": [READ]}, {}],
+        parameters=[
+            OpenApiParameter(
+                SIGNATURE_PARAMETER,
+                str,
+                description="The signature of the alert's `snapshot_url`; lets a request without a token in.",
+            )
+        ],
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The snapshot with the detections drawn on it."
+            ),
+            **error_responses(
+                404,
+                s401="No token and no signature, or an unknown, expired or revoked token.",
+                s403="The token lacks the scope or belongs to no user; or, without a token, "
+                "the signature is invalid, expired or another alert's.",
+            ),
+        },
+    )
+    def get(self, request, alert_id: int):
+        if request.auth is None:  # the permission has checked the signature against this id
+            alert = selectors.alert_get_for_signed_link(alert_id=alert_id)
+        else:
+            alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        try:
+            image = alert.tagged.open("rb")
+        except FileNotFoundError:
+            raise Http404("The snapshot of this alert is missing.") from None
+        response = FileResponse(image, content_type="image/jpeg", filename=f"alert-{alert.pk}.jpg")
+        # Behind a token or a secret link: only the caller's own cache may keep it.
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+
+class AlertFeedbackApi(APIView):
+    required_scopes = {"POST": [WRITE]}
+
+    @extend_schema(
+        operation_id="alerts_feedback",
+        request=AlertFeedbackInputSerializer,
+        responses={200: AlertOutputSerializer, **error_responses(400, 404)},
+    )
+    def post(self, request, alert_id: int):
+        alert = selectors.alert_get(user=request.user, alert_id=alert_id)
+        data = AlertFeedbackInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        alert = services.alert_feedback_set(alert=alert, outcome=data.validated_data["outcome"])
+        return Response(AlertOutputSerializer(alert, context={"base_url": base_url(request)}).data)

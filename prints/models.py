@@ -1,4 +1,6 @@
-"""Prints: one run of one file on one printer, from start to finish."""
+"""Prints: one run of one file on one printer, from start to finish, and the alerts it raised."""
+
+import uuid
 
 from django.db import models
 
@@ -39,3 +41,54 @@ class Print(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# Every alert file lies directly in this folder of the default storage (prints.services.alert_files_sweep).
+ALERT_FILES_FOLDER = "alerts"
+
+
+def alert_file_name(instance, filename: str) -> str:
+    """``alerts/<random hex>.jpg``: a name nobody can guess, whatever the file was called."""
+    return f"{ALERT_FILES_FOLDER}/{uuid.uuid4().hex}.jpg"
+
+
+class Alert(models.Model):
+    """A print's verdict rising into warning or failure: the frame that did it, kept with its snapshot.
+
+    Recorded by ``prints.services.print_escalate``; its webhook event carries a signed link to the
+    snapshot. The owner's ``feedback`` silences later alerts of its level in the same print
+    (``false_alarm``) and feeds ``manage.py export_feedback``.
+    """
+
+    class Level(models.TextChoices):
+        WARNING = "warning"
+        FAILURE = "failure"
+
+    class Feedback(models.TextChoices):
+        NONE = "", "none"
+        FAILURE = "failure"
+        FALSE_ALARM = "false_alarm"
+
+    print = models.ForeignKey(Print, on_delete=models.CASCADE, related_name="alerts")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    created_at = models.DateTimeField(db_index=True)
+    p = models.FloatField()
+    # The prediction's statistics, keyed by detection.temporal.STATS_FIELDS.
+    temporal_stats = models.JSONField()
+    # The spec's [[confidence, [xc, yc, w, h]], ...] in pixels of the uploaded frame.
+    detections = models.JSONField(default=list)
+    # The uploaded frame's upright size, the frame of the detections (export_feedback normalises by it).
+    frame_width = models.PositiveIntegerField()
+    frame_height = models.PositiveIntegerField()
+    # The frame downscaled to at most 1280 px on its longer side, and the same with the detections drawn.
+    snapshot = models.FileField(upload_to=alert_file_name)
+    tagged = models.FileField(upload_to=alert_file_name)
+    feedback = models.CharField(max_length=16, choices=Feedback.choices, blank=True, default="")
+    feedback_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["print", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.level} alert of print {self.print_id}"

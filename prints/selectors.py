@@ -3,7 +3,7 @@
 from django.db.models import Case, F, QuerySet, When
 from django.http import Http404
 
-from prints.models import Print
+from prints.models import Alert, Print
 
 
 def print_list(*, user) -> QuerySet[Print]:
@@ -26,3 +26,27 @@ def print_get(*, user, print_id: int) -> Print:
         return print_list(user=user).get(pk=print_id)
     except Print.DoesNotExist:
         raise Http404("Print not found.") from None
+
+
+ALERT_NOT_FOUND = "Alert not found."
+
+
+def alert_list(*, print_id: int) -> QuerySet[Alert]:
+    """A print's alerts, newest first (ownership is checked on the print, with ``print_get``)."""
+    return Alert.objects.filter(print_id=print_id).order_by("-created_at", "-id")
+
+
+def alert_get(*, user, alert_id: int) -> Alert:
+    """One of the user's alerts; another user's alert is a 404 exactly like a missing one."""
+    try:
+        return Alert.objects.get(pk=alert_id, print__printer__owner=user)
+    except Alert.DoesNotExist:
+        raise Http404(ALERT_NOT_FOUND) from None
+
+
+def alert_get_for_signed_link(*, alert_id: int) -> Alert:
+    """Any user's alert, for a request that holds a valid signed link to it (``prints.signing``)."""
+    try:
+        return Alert.objects.get(pk=alert_id)
+    except Alert.DoesNotExist:
+        raise Http404(ALERT_NOT_FOUND) from None

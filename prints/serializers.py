@@ -1,5 +1,6 @@
-"""The request and response shapes of prints, their lifecycle and their predictions."""
+"""The request and response shapes of prints, their lifecycle, their predictions and their alerts."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detection.serializers import TemporalStatsSerializer
@@ -7,7 +8,8 @@ from detection.services import detections_as_lists
 from detection.verdict import Verdict
 from obico_api.api.fields import PlainTextField
 from printers.serializers import PrinterOutputSerializer
-from prints.models import Print
+from prints.models import Alert, Print
+from prints.signing import alert_snapshot_url
 
 
 class PrintOutputSerializer(serializers.Serializer):
@@ -59,3 +61,48 @@ class PredictionResultSerializer(serializers.Serializer):
     def get_detections(self, result) -> list[list]:
         """``[confidence, [xc, yc, w, h]]`` pairs, in pixels of the uploaded image."""
         return detections_as_lists(result.detections)
+
+
+FEEDBACK_CHOICES = [Alert.Feedback.FAILURE, Alert.Feedback.FALSE_ALARM]
+
+
+class AlertOutputSerializer(serializers.Serializer):
+    """An alert; ``context["base_url"]`` (the scheme and host of the request) prefixes its signed link."""
+
+    id = serializers.IntegerField()
+    level = serializers.ChoiceField(
+        choices=Alert.Level.choices, help_text="The level the print's verdict rose into with this snapshot."
+    )
+    created_at = serializers.DateTimeField()
+    p = serializers.FloatField()
+    temporal_stats = TemporalStatsSerializer()
+    detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
+    feedback = serializers.SerializerMethodField()
+    snapshot_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=FEEDBACK_CHOICES,
+            allow_null=True,
+            help_text="The owner's answer (`POST /api/v1/alerts/{id}/feedback/`); null until there is one.",
+        )
+    )
+    def get_feedback(self, alert) -> str | None:
+        return alert.feedback or None
+
+    @extend_schema_field(
+        serializers.URLField(
+            help_text="The snapshot with the detections drawn (JPEG): works with the owner's token, "
+            "and without one until the signature expires (`ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS`, a day by default)."
+        )
+    )
+    def get_snapshot_url(self, alert) -> str:
+        return alert_snapshot_url(alert_id=alert.pk, base_url=self.context["base_url"])
+
+
+class AlertFeedbackInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=FEEDBACK_CHOICES,
+        help_text="`failure`: the print was failing; `false_alarm`: it was not, and no more alerts of this "
+        "level are raised for the rest of the print. Sending again replaces the answer.",
+    )

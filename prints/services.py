@@ -1,14 +1,22 @@
-"""Writes of prints: the one place a print starts, escalates and ends, and where its snapshots are scored."""
+"""Writes of prints: the one place a print starts, escalates and ends, where its snapshots are scored,
+and where its alerts are recorded, answered and pruned."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from detection.conf import detection_settings
 from detection.models import Prediction
 from detection.postprocess import Detection
 from detection.services import Score, prediction_record, printer_stats_print_start, snapshot_score
@@ -17,8 +25,12 @@ from detection.verdict import Verdict
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
 from printers.services import printer_lock
-from prints.models import Print
+from prints.alert_images import alert_images_render
+from prints.models import ALERT_FILES_FOLDER, Alert, Print
+from prints.signing import alert_snapshot_url
 from webhooks.services import webhook_event_enqueue
+
+logger = logging.getLogger(__name__)
 
 EVENT_PRINT_STARTED = "print.started"
 EVENT_PRINT_FINISHED = "print.finished"
@@ -65,32 +77,180 @@ def print_finish(*, printer: Printer, status: str) -> Printer:
     return printer
 
 
-def print_escalate(*, print_: Print, prediction: Prediction) -> None:
-    """Stamp the first time a print reaches warning and failure, and tell its app once each.
+# How high each verdict stands: an alert is recorded when the verdict rises into a level.
+_VERDICT_RANK = {"": 0, Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
+EVENT_OF_LEVEL = {Alert.Level.WARNING: EVENT_PRINT_WARNING, Alert.Level.FAILURE: EVENT_PRINT_FAILURE}
 
-    Call under the printer's lock, in the transaction that records the prediction.
+
+def print_escalate(
+    *,
+    print_: Print,
+    prediction: Prediction,
+    previous_verdict: str,
+    image_bytes: bytes,
+    base_url: str,
+    written: list[str],
+) -> Alert | None:
+    """Stamp when a print first reaches warning and failure, and record an alert each time it rises into one.
+
+    ``previous_verdict`` is the print's verdict before this prediction ("" before its first). A rise
+    (ok to warning, ok or warning to failure) records an alert with the frame's snapshot, written
+    through the default storage (names appended to ``written``, for the caller to delete if the
+    transaction fails), and queues the level's webhook event with the snapshot's signed link under
+    ``base_url``; unless the owner marked an alert of that level in this print a false alarm. So
+    alerts re-arm once the verdict drops below their level. A frame that does not rise decodes
+    nothing and queries nothing. Call under the printer's lock, in the transaction that records
+    the prediction.
     """
-    reached = []
+    stamped = []
     if prediction.verdict in (Verdict.WARNING, Verdict.FAILURE) and print_.warning_at is None:
         print_.warning_at = prediction.created_at
-        reached.append(("warning_at", EVENT_PRINT_WARNING))
+        stamped.append("warning_at")
     if prediction.verdict == Verdict.FAILURE and print_.failure_at is None:
         print_.failure_at = prediction.created_at
-        reached.append(("failure_at", EVENT_PRINT_FAILURE))
-    if not reached:
-        return
-    print_.save(update_fields=[field for field, _ in reached])
+        stamped.append("failure_at")
+    if stamped:
+        print_.save(update_fields=stamped)
+    if _VERDICT_RANK[prediction.verdict] <= _VERDICT_RANK[previous_verdict]:
+        return None
+    level = Alert.Level(prediction.verdict)
+    if print_.alerts.filter(level=level, feedback=Alert.Feedback.FALSE_ALARM).exists():
+        return None
+    alert = _alert_record(print_=print_, level=level, prediction=prediction, image_bytes=image_bytes, written=written)
     summary = {
         "p": prediction.p,
         "verdict": prediction.verdict,
         "created_at": prediction.created_at.isoformat(),
-        "temporal_stats": {name: getattr(prediction, name) for name in STATS_FIELDS},
+        "temporal_stats": alert.temporal_stats,
     }
-    for _, event in reached:
-        _print_event_enqueue(event, print_, prediction=summary)
+    alert_summary = {
+        "id": alert.pk,
+        "level": alert.level,
+        "snapshot_url": alert_snapshot_url(alert_id=alert.pk, base_url=base_url),
+    }
+    if level == Alert.Level.FAILURE and "warning_at" in stamped:
+        # A jump from ok straight to failure reaches warning for the first time too: its event, as ever.
+        _print_event_enqueue(EVENT_PRINT_WARNING, print_, prediction=summary, alert=alert_summary)
+    _print_event_enqueue(EVENT_OF_LEVEL[level], print_, prediction=summary, alert=alert_summary)
+    return alert
 
 
-def _print_event_enqueue(event: str, print_: Print, *, prediction: dict | None = None) -> None:
+def _alert_record(
+    *, print_: Print, level: str, prediction: Prediction, image_bytes: bytes, written: list[str]
+) -> Alert:
+    """Write the frame's two pictures, then the alert row that names them (see ``print_escalate``)."""
+    images = alert_images_render(image_bytes, prediction.detections, limits=detection_settings.image_limits())
+    alert = Alert(
+        print=print_,
+        level=level,
+        created_at=prediction.created_at,
+        p=prediction.p,
+        temporal_stats={name: getattr(prediction, name) for name in STATS_FIELDS},
+        detections=prediction.detections,
+        frame_width=images.frame_width,
+        frame_height=images.frame_height,
+    )
+    for field, content in ((alert.snapshot, images.snapshot), (alert.tagged, images.tagged)):
+        field.save("alert.jpg", ContentFile(content), save=False)
+        written.append(field.name)
+    alert.save()
+    return alert
+
+
+def alert_files_delete(*, names: list[str]) -> None:
+    """Delete these files from the storage; one that cannot be deleted is logged and left to the sweep."""
+    storage = Alert._meta.get_field("snapshot").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except Exception:  # the sweep (alert_files_sweep) removes it later
+            logger.exception("Could not delete the alert file %s", name)
+
+
+@contextmanager
+def _files_deleted_on_error() -> Iterator[list[str]]:
+    """A list for the names of the files a block writes: if the block raises, they are deleted.
+
+    Wraps a transaction that writes files before the rows naming them: when it rolls back (or its
+    commit fails), the files go too. A process killed in between leaves files no row names, which
+    ``alert_files_sweep`` deletes an hour later.
+    """
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        alert_files_delete(names=written)
+        raise
+
+
+def alert_feedback_set(*, alert: Alert, outcome: str) -> Alert:
+    """Record (or replace) the owner's verdict on an alert: ``failure`` or ``false_alarm``.
+
+    A false alarm silences later alerts of its level in the alert's print (``print_escalate``);
+    changing the answer to ``failure`` lifts that.
+    """
+    alert.feedback = outcome
+    alert.feedback_at = timezone.now()
+    alert.save(update_fields=["feedback", "feedback_at"])
+    return alert
+
+
+# A file younger than this may belong to a transaction still running; never swept.
+ORPHAN_FILE_MIN_AGE = timedelta(hours=1)
+_PRUNE_BATCH = 500
+
+
+def alert_prune(*, now: datetime | None = None) -> int:
+    """Delete alerts older than ``PREDICTION_RETENTION_DAYS`` with their files; returns how many.
+
+    The rows go first, in batches, then their files: a crash in between leaves files no row names
+    (the sweep's), never a row whose files are gone.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PREDICTION_RETENTION_DAYS)
+    deleted = 0
+    while batch := list(
+        Alert.objects.filter(created_at__lt=cutoff).values_list("pk", "snapshot", "tagged")[:_PRUNE_BATCH]
+    ):
+        Alert.objects.filter(pk__in=[pk for pk, _, _ in batch]).delete()
+        alert_files_delete(names=[name for _, *names in batch for name in names if name])
+        deleted += len(batch)
+    return deleted
+
+
+def alert_files_sweep(*, now: datetime | None = None) -> int:
+    """Delete files in the alerts folder that no alert names and that are over an hour old; returns how many.
+
+    They are left by a process killed between writing an alert's files and committing its row, by a
+    rollback of an enclosing transaction, or by prints deleted with their printer.
+    """
+    storage = Alert._meta.get_field("snapshot").storage
+    try:
+        _, files = storage.listdir(ALERT_FILES_FOLDER)
+    except FileNotFoundError:
+        return 0
+    cutoff = (now or timezone.now()) - ORPHAN_FILE_MIN_AGE
+    deleted = 0
+    for start in range(0, len(files), _PRUNE_BATCH):
+        names = [f"{ALERT_FILES_FOLDER}/{file}" for file in files[start : start + _PRUNE_BATCH]]
+        named = set(Alert.objects.filter(snapshot__in=names).values_list("snapshot", flat=True))
+        named |= set(Alert.objects.filter(tagged__in=names).values_list("tagged", flat=True))
+        orphans = [name for name in names if name not in named and _modified_before(storage, name, cutoff)]
+        alert_files_delete(names=orphans)
+        deleted += len(orphans)
+    return deleted
+
+
+def _modified_before(storage, name: str, cutoff: datetime) -> bool:
+    """Whether the file was last written before ``cutoff``; False if it is gone already."""
+    try:
+        return storage.get_modified_time(name) < cutoff
+    except FileNotFoundError:
+        return False
+
+
+def _print_event_enqueue(
+    event: str, print_: Print, *, prediction: dict | None = None, alert: dict | None = None
+) -> None:
     """Queue the event for the app that started the print (``webhooks``), in the caller's transaction."""
 
     def iso(value):
@@ -110,6 +270,8 @@ def _print_event_enqueue(event: str, print_: Print, *, prediction: dict | None =
     }
     if prediction is not None:
         data["prediction"] = prediction
+    if alert is not None:
+        data["alert"] = alert
     webhook_event_enqueue(event=event, application_id=print_.application_id, data=data)
 
 
@@ -123,7 +285,7 @@ class PredictionResult:
     verdict: Verdict
 
 
-def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
+def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_url: str) -> PredictionResult:
     """Score one snapshot of the owner's printer's current print and count it in the statistics.
 
     First one cheap query checks that the printer is the owner's and printing, so a caller can
@@ -133,7 +295,9 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> Pre
     two workers never lose an update and a print that ended while the model ran is not counted.
     Raises ``Http404`` for a printer that is not the owner's or not printing (or whose print began
     after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ModelUnavailable`` when the
-    model cannot run; in each case nothing is counted.
+    model cannot run; in each case nothing is counted. A frame that raises an alert is kept
+    (``print_escalate``); its webhook links to it under ``base_url``, the scheme and host the
+    caller reached us on.
     """
     received_at = timezone.now()
     try:
@@ -143,9 +307,16 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> Pre
     if current_print_id is None:
         raise Http404(PRINTER_NOT_PRINTING)
     score = snapshot_score(image_bytes, roi=roi)
-    prediction = _prediction_record_for_current_print(
-        owner=owner, printer_id=printer_id, score=score, received_at=received_at
-    )
+    with _files_deleted_on_error() as written:
+        prediction = _prediction_record_for_current_print(
+            owner=owner,
+            printer_id=printer_id,
+            score=score,
+            received_at=received_at,
+            image_bytes=image_bytes,
+            base_url=base_url,
+            written=written,
+        )
     return PredictionResult(
         p=score.p,
         temporal_stats=TemporalStats(**{name: getattr(prediction, name) for name in STATS_FIELDS}),
@@ -155,8 +326,13 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> Pre
 
 
 @transaction.atomic
-def _prediction_record_for_current_print(*, owner, printer_id: int, score: Score, received_at) -> Prediction:
-    """Under the printer's lock: count the score in the print that was current when it arrived."""
+def _prediction_record_for_current_print(
+    *, owner, printer_id: int, score: Score, received_at, image_bytes: bytes, base_url: str, written: list[str]
+) -> Prediction:
+    """Under the printer's lock: count the score in the print that was current when it arrived.
+
+    An alert's files are written here, before its row; their names go to ``written``.
+    """
     try:
         printer = printer_lock(printer_id=printer_id, owner=owner)
     except Printer.DoesNotExist:
@@ -167,8 +343,16 @@ def _prediction_record_for_current_print(*, owner, printer_id: int, score: Score
     if current_print.started_at > received_at:
         # The snapshot's print ended (and another began) while the model ran: it is stale.
         raise Http404(PRINT_ENDED_DURING_PREDICT)
+    previous_verdict = printer.stats.last_verdict
     prediction = prediction_record(
         stats=printer.stats, print_id=current_print.pk, score=score, sensitivity=printer.sensitivity
     )
-    print_escalate(print_=current_print, prediction=prediction)
+    print_escalate(
+        print_=current_print,
+        prediction=prediction,
+        previous_verdict=previous_verdict,
+        image_bytes=image_bytes,
+        base_url=base_url,
+        written=written,
+    )
     return prediction

@@ -9,4 +9,7 @@ urlpatterns = [
     path("printers/<id:printer_id>/predict/", api.PrinterPredictApi.as_view(), name="printer-predict"),
     path("printers/<id:printer_id>/finish_print/", api.PrinterFinishPrintApi.as_view(), name="printer-finish-print"),
     path("prints/<id:print_id>/predictions/", api.PrintPredictionListApi.as_view(), name="print-predictions"),
+    path("prints/<id:print_id>/alerts/", api.PrintAlertListApi.as_view(), name="print-alerts"),
+    path("alerts/<id:alert_id>/snapshot/", api.AlertSnapshotApi.as_view(), name="alert-snapshot"),
+    path("alerts/<id:alert_id>/feedback/", api.AlertFeedbackApi.as_view(), name="alert-feedback"),
 ]

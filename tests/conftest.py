@@ -43,6 +43,13 @@ def detection_settings(settings, tiny_model_path):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Files the code stores (alert snapshots) go to a folder of the test's own, never the project's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
 def fresh_rate_limits():
     """Rate-limit counters live in the cache; each test starts with none."""
     cache.clear()

@@ -1,15 +1,21 @@
 """factory_boy factories for the rows tests need."""
 
+import io
 import secrets
 from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, set_token_value
+from PIL import Image
 
+from detection.image import ImageLimits
 from detection.models import PrinterStats
 from printers.models import Printer
+from prints.alert_images import alert_images_render
+from prints.models import Alert, Print
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -70,3 +76,54 @@ class PrinterFactory(factory.django.DjangoModelFactory):
 class PrinterStatsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PrinterStats
+
+
+class PrintFactory(factory.django.DjangoModelFactory):
+    """A finished print (a printing one must go through ``print_start``, which takes the printer's lock)."""
+
+    class Meta:
+        model = Print
+
+    printer = factory.SubFactory(PrinterFactory)
+    filename = factory.Sequence(lambda n: f"part{n}.gcode")
+    status = Print.Status.FINISHED
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    ended_at = factory.LazyFunction(timezone.now)
+
+
+# One detection in pixels of a 640x480 frame: the box (128, 96)-(256, 192).
+ALERT_DETECTIONS = [[0.9, [192.0, 144.0, 128.0, 96.0]]]
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An alert with real files: a white 640x480 frame rendered by the service's own ``alert_images_render``."""
+
+    class Meta:
+        model = Alert
+
+    print = factory.SubFactory(PrintFactory)
+    level = Alert.Level.WARNING
+    created_at = factory.LazyFunction(timezone.now)
+    p = 0.9
+    temporal_stats = factory.LazyFunction(
+        lambda: {
+            "ewm_mean": 0.5,
+            "rolling_mean_short": 0.2,
+            "rolling_mean_long": 0.1,
+            "prediction_num": 40,
+            "prediction_num_lifetime": 400,
+        }
+    )
+    detections = factory.LazyFunction(lambda: [list(d) for d in ALERT_DETECTIONS])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        alert = model_class(*args, **kwargs)
+        frame = io.BytesIO()
+        Image.new("RGB", (640, 480), (255, 255, 255)).save(frame, format="JPEG")
+        images = alert_images_render(frame.getvalue(), alert.detections, limits=ImageLimits())
+        alert.frame_width, alert.frame_height = images.frame_width, images.frame_height
+        alert.snapshot.save("alert.jpg", ContentFile(images.snapshot), save=False)
+        alert.tagged.save("alert.jpg", ContentFile(images.tagged), save=False)
+        alert.save()
+        return alert

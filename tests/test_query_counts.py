@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import snapshot
-from tests.factories import PrinterFactory
+from tests.factories import AlertFactory, PrinterFactory, PrintFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,15 @@ def test_predict_hot_path_queries(api, printer, django_assert_num_queries):
         response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_alert_list_queries_do_not_grow(api, printer, django_assert_num_queries, count):
+    print_ = PrintFactory(printer=printer)
+    AlertFactory.create_batch(count, print=print_)
+
+    # The token, the print (ownership), the count, the page.
+    with django_assert_num_queries(4):
+        response = api.get(f"/api/v1/prints/{print_.id}/alerts/")
+
+    assert len(response.json()["results"]) == count

@@ -52,8 +52,8 @@ def _whole_number(raw: str, *, name: str, maximum: int) -> int:
     raise ValidationError({name: [f"Must be a whole number from 1 to {maximum}."]})
 
 
-def paginated_response(*, request, view, queryset, serializer_class) -> Response:
-    """One page of ``queryset`` in the standard envelope."""
+def paginated_response(*, request, view, queryset, serializer_class, context: dict | None = None) -> Response:
+    """One page of ``queryset`` in the standard envelope; ``context`` is the serializer's."""
     paginator = StandardPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
