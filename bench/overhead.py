@@ -159,7 +159,7 @@ def time_without_model(request, requests: int, totals: dict) -> dict:
     from detection.postprocess import Detection
     from detection.runner import Detector
 
-    detection.services.decode_image = lambda image_bytes, target_size=None: None
+    detection.services.decode_image = lambda image_bytes, **options: None  # target_size, limits
     Detector.detect = lambda self, image: [Detection(0.3, 320.0, 180.0, 40.0, 30.0)]
     for _ in range(50):
         request()
