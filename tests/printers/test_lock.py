@@ -1,4 +1,7 @@
-"""The printer's lock: ``printers.services.printer_lock``, taken by start, finish, predict and delete."""
+"""The printer's lock: ``printers.services.printer_lock``, taken by start, finish, predict and delete.
+
+Its read after the lock is hand-built SQL (``printers.sql``): it must read exactly what the ORM would.
+"""
 
 import threading
 import time
@@ -38,7 +41,15 @@ def test_the_lock_returns_the_printer_with_its_print_and_statistics(printing, us
     assert locked.created_at.tzinfo is not None
     assert locked.current_print == expected.current_print
     assert locked.current_print.started_at == expected.current_print.started_at
-    assert locked.stats == expected.stats
+    for model, ours, orms in (
+        (Print, locked.current_print, expected.current_print),
+        (PrinterStats, locked.stats, expected.stats),
+    ):
+        assert [getattr(ours, f.attname) for f in model._meta.concrete_fields] == [
+            getattr(orms, f.attname) for f in model._meta.concrete_fields
+        ]
+        assert not ours._state.adding
+    assert locked.current_print.started_at.tzinfo is not None
 
 
 def test_an_idle_printer_has_no_current_print(printer):
