@@ -8,7 +8,6 @@ from django.db import transaction
 from detection.region import Region
 from detection.services import printer_stats_create
 from printers.models import Printer
-from printers.sql import printer_with_print_and_stats
 
 
 class Unchanged(enum.Enum):
@@ -27,7 +26,7 @@ def printer_lock(*, printer_id: int, owner=None) -> Printer:
     take it first, so a printer's print and statistics are only ever changed by one transaction
     at a time. With ``owner``, only that user's printer matches, so a caller never holds a lock on
     somebody else's printer. The printer, its current print and its statistics are read by a
-    second query (``printers.sql``: it runs on every predict), after the lock is granted: a
+    second query, after the lock is granted: a
     ``SELECT ... FOR UPDATE`` that waited re-reads only the rows it locks, so rows joined into it
     could still show what the lock holder just changed (the soak benchmark caught exactly that).
     On SQLite, which has no row locks, the project's IMMEDIATE transactions serialise the writers.
@@ -39,7 +38,7 @@ def printer_lock(*, printer_id: int, owner=None) -> Printer:
         printers = printers.filter(owner=owner)
     if not printers.select_for_update().values_list("pk", flat=True):
         raise Printer.DoesNotExist("No such printer (of this owner).")
-    return printer_with_print_and_stats(printer_id)
+    return Printer.objects.select_related("current_print", "stats").get(pk=printer_id)
 
 
 @transaction.atomic

@@ -1,7 +1,4 @@
-"""The printer's lock: ``printers.services.printer_lock``, taken by start, finish, predict and delete.
-
-Its read after the lock is hand-built SQL (``printers.sql``): it must read exactly what the ORM would.
-"""
+"""The printer's lock: ``printers.services.printer_lock``, taken by start, finish, predict and delete."""
 
 import threading
 import time
