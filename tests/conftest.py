@@ -78,6 +78,14 @@ def user(db):
 
 
 @pytest.fixture
+def admin_browser(client, django_user_model):
+    """The test client signed in as a superuser, for the admin's pages."""
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-not-used")
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
 def owner(db):
     """A printer owner named "owner" who signs in with ``OWNER_PASSWORD``."""
     user = UserFactory(username="owner")

@@ -7,13 +7,6 @@ from tests.conftest import make_image_bytes, snapshot
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_browser(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-not-used")
-    client.force_login(admin)
-    return client
-
-
 def test_print_page_shows_a_chart_drawn_from_its_predictions(admin_browser, api, printer):
     api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "benchy.gcode"}, format="json")
     for color in [(0, 0, 0), (255, 255, 255), (255, 255, 255)]:

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
 
 from detection.image import ImageLimits
 from detection.models import Prediction
@@ -21,11 +19,10 @@ from detection.temporal import TemporalStats, add_prediction
 from detection.verdict import Verdict, VerdictRule, verdict_of
 from prints.alert_images import alert_images_render
 from tests.conftest import make_image_bytes
-from tests.e2e.test_browser_oauth import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_browser_oauth import PASSWORD, chromium_page
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-print-alerts.png"
-PASSWORD = "correct-horse-battery-staple"
 SNAPSHOT_INTERVAL = timedelta(seconds=10)
 LEVELS = list(Verdict)  # ok < warning < failure
 # A print that goes well for 80 snapshots, then turns to spaghetti and is cancelled. The failure
@@ -40,15 +37,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def page(monkeypatch):
-    # As in test_browser_oauth: Playwright's sync API runs an event loop in this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # With the admin's navigation folded away, wide enough for the chart and the alerts side by side.
-        context = browser.new_context(viewport={"width": 1480, "height": 900})
-        yield context.new_page()
-        browser.close()
-        connections.close_all()
+    # With the admin's navigation folded away, wide enough for the chart and the alerts side by side.
+    with chromium_page(monkeypatch, width=1480, height=900) as page:
+        yield page
 
 
 def with_grey_frame(alert):

@@ -7,13 +7,15 @@ second run denies. Screenshots of the sign-in and consent pages go to ``SCREENSH
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 import requests
 from django.db import connections
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
 from tests.oauth import pkce_pair
@@ -37,19 +39,26 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def page(monkeypatch):
+@contextmanager
+def chromium_page(monkeypatch, *, width: int, height: int) -> Iterator[Page]:
+    """A page of a fresh headless Chromium with this viewport, closed with its ORM connections."""
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # still synchronous, so Django's guard against ORM use inside a loop is lifted here.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 900, "height": 700})
+        context = browser.new_context(viewport={"width": width, "height": height})
         yield context.new_page()
         browser.close()
         # ORM calls made while Playwright runs get their own connection (asgiref sees another
         # context); close it here, or it outlives the test database.
         connections.close_all()
+
+
+@pytest.fixture
+def page(monkeypatch):
+    with chromium_page(monkeypatch, width=900, height=700) as page:
+        yield page
 
 
 @pytest.fixture

@@ -9,13 +9,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_browser(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-not-used")
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def printer_alerts():
     """Three alerts on one printer: a false alarm, a confirmed failure and one unanswered."""
     printer = PrinterFactory()
