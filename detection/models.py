@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from detection.temporal import STATS_FIELDS, TemporalStats
+from detection.temporal import TemporalStats
 from detection.verdict import Verdict
 
 VERDICT_CHOICES = [(v.value, v.value) for v in Verdict]
@@ -33,7 +33,7 @@ class PrinterStats(models.Model):
 
     def temporal_stats(self) -> TemporalStats:
         """The row's numbers as the pure value the statistics math works on."""
-        return TemporalStats(**{name: getattr(self, name) for name in STATS_FIELDS})
+        return TemporalStats.of(self)
 
     def set_temporal_stats(self, stats: TemporalStats) -> None:
         """Copy the pure value's numbers onto the row (the caller saves it)."""

@@ -37,6 +37,11 @@ class TemporalStats:
     prediction_num: int = field(default=0, metadata={"help": "Predictions in the current print."})
     prediction_num_lifetime: int = field(default=0, metadata={"help": "Predictions over the printer's life."})
 
+    @classmethod
+    def of(cls, row: object) -> TemporalStats:
+        """The five numbers of anything that holds them as attributes (a statistics row, a prediction)."""
+        return cls(**{name: getattr(row, name) for name in STATS_FIELDS})
+
     def as_dict(self) -> dict[str, float | int]:
         return {name: getattr(self, name) for name in STATS_FIELDS}
 

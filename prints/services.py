@@ -20,7 +20,7 @@ from detection.conf import detection_settings
 from detection.models import Prediction
 from detection.postprocess import Detection
 from detection.services import Score, prediction_record, printer_stats_print_start, snapshot_score
-from detection.temporal import STATS_FIELDS, TemporalStats
+from detection.temporal import TemporalStats
 from detection.verdict import Verdict
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
@@ -145,7 +145,7 @@ def _alert_record(
         level=level,
         created_at=prediction.created_at,
         p=prediction.p,
-        temporal_stats={name: getattr(prediction, name) for name in STATS_FIELDS},
+        temporal_stats=TemporalStats.of(prediction).as_dict(),
         detections=prediction.detections,
         frame_width=images.frame_width,
         frame_height=images.frame_height,
@@ -319,7 +319,7 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_u
         )
     return PredictionResult(
         p=score.p,
-        temporal_stats=TemporalStats(**{name: getattr(prediction, name) for name in STATS_FIELDS}),
+        temporal_stats=TemporalStats.of(prediction),
         detections=score.detections,
         verdict=Verdict(prediction.verdict),
     )

@@ -27,7 +27,8 @@ def _signer() -> TimestampSigner:
 
 def alert_snapshot_signature(*, alert_id: int) -> str:
     """The query-string signature (``timestamp:mac``) that opens this alert's snapshot from now on."""
-    return _signer().sign(str(alert_id)).split(_signer().sep, 1)[1]
+    signer = _signer()
+    return signer.sign(str(alert_id)).split(signer.sep, 1)[1]
 
 
 def alert_snapshot_signature_valid(*, alert_id: int, signature: str) -> bool:
