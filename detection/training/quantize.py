@@ -54,6 +54,7 @@ def calibration_images(root: Path, photos: int, seed: int) -> list[Path]:
 
 def quantize(model: Path, out: Path, images: list[Path]) -> None:
     detector = Detector(model, threads=2)
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         prepared = Path(scratch) / "prepared.onnx"
         # Folds and fuses what can be fused first, so each convolution is quantised once.

@@ -1,12 +1,16 @@
 """Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
 
-    python -m detection.training.train --out .train/run8            # the shipped recipe (defaults)
-    python -m detection.training.train --out .train/run8 --resume   # continue after a stop
+    python -m detection.training.train --out .train/v2            # the shipped recipe (defaults)
+    python -m detection.training.train --out .train/v2 --resume   # continue after a stop
 
-The defaults are the shipped model's recipe: 20 epochs at 320x320, every cell inside a box
-regressing it, each clean photo seen 3 times an epoch, half the samples 4-image mosaics, 150
-generated plain scenes (synthetic.py) added to every epoch, and an exponential average of the
-weights that is evaluated and exported. ``--init-from`` starts from another
+The defaults are the shipped model's recipe (models/README.md): 20 epochs at 320x320 on the
+spaghetti photos with touching boxes merged into whole regions plus roboflow-3dprinting's failure
+photos, every cell inside a box regressing it, half the samples 4-image mosaics, 150 generated
+plain scenes (synthetic.py) added to every epoch, and an exponential average of the weights that
+is evaluated and exported. The first 14 epochs see each clean image 3 times and 100 small failures
+pasted on webcam frames (composite.py) an epoch; the last 6 (``--final-epochs``) restart from the
+averaged weights at half the learning rate with each clean image 6 times and 30 composites, which
+wins back the clean-frame false alarms the composites teach. ``--init-from`` starts from another
 checkpoint's weights instead of ImageNet's, e.g. to fine-tune.
 
 Each epoch prints its losses and the val AP50 (computed on the val images at the model input,
@@ -33,7 +37,7 @@ import torch
 
 from detection.defaults import DEFAULTS
 from detection.postprocess import select_detections
-from detection.training import composite, dataset, synthetic
+from detection.training import composite, dataset, schedule, synthetic
 from detection.training.loss import BOX_REGIONS, detection_loss, make_targets
 from detection.training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
 from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
@@ -119,20 +123,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--merge-labels",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="train on whole-region boxes: overlapping and touching boxes joined (labels.py; val stays as given)",
     )
     parser.add_argument(
         "--roboflow",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="add roboflow-3dprinting/train (612 photos, class fail) as positives with their boxes",
     )
     parser.add_argument(
         "--composites",
         type=int,
-        default=0,
+        default=100,
         help="small failure regions pasted on training webcam-clean frames (composite.py), drawn afresh per epoch",
     )
+    parser.add_argument(
+        "--final-epochs",
+        type=int,
+        default=6,
+        help="the last this many of --epochs are a fine-tune phase: from the averaged weights, with a fresh "
+        "optimizer, average and lr cycle, and the --final-* mix below (0 = one phase)",
+    )
+    parser.add_argument("--final-lr", type=float, default=1e-3, help="peak learning rate of the final phase")
+    parser.add_argument("--final-warmup-epochs", type=float, default=0.5, help="lr warm-up of the final phase")
+    parser.add_argument("--final-negative-repeats", type=int, default=6, help="--negative-repeats in the final phase")
+    parser.add_argument("--final-composites", type=int, default=30, help="--composites in the final phase")
     parser.add_argument(
         "--workers",
         type=int,
@@ -147,9 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_data(
-    args: argparse.Namespace,
-) -> tuple[list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[composite.Region]]:
-    """Training samples (positives, then negatives with no boxes), val samples at the input size, and for
+    args: argparse.Namespace, phases: tuple[schedule.Phase, ...]
+) -> tuple[
+    list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[composite.Region]
+]:
+    """Training positives, clean negatives (each once, no boxes), val samples at the input size, and for
     composites the training webcam frames and the failure regions of the training positives."""
     width, height = args.input_size
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
@@ -163,16 +182,15 @@ def load_data(
             dataset.load_sample(img, lbl, cache_size, class_id=0, merge=merge)
             for img, lbl in dataset.roboflow_split(args.data_root, "train")
         ]
-    positives = len(train)
     frames, regions = [], []
-    if args.composites:
+    if any(phase.composites for phase in phases):
         frames = [
             dataset.load_sample(img, None, cache_size) for img in dataset.webcam_clean(args.data_root, heldout=False)
         ]
         regions = composite.regions_from_samples(train)
+    negatives = []
     if not args.no_negatives:
         negatives = [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
-        train += negatives * args.negative_repeats
     val = [
         dataset.load_sample(img, lbl, args.input_size) for img, lbl in dataset.spaghetti_split(args.data_root, "val")
     ]
@@ -180,15 +198,20 @@ def load_data(
         f" + {args.synthetic_negatives} generated plain scenes per epoch" if args.synthetic_negatives else ""
     )
     if frames:
-        synthetic_note += f" + {args.composites} composites per epoch ({len(regions)} regions on {len(frames)} frames)"
+        synthetic_note += f" + composites ({len(regions)} regions on {len(frames)} frames)"
     boxes = sum(len(sample.boxes) for sample in train)
     print(
-        f"train: {positives} failure photos ({boxes} boxes) + {len(train) - positives} clean negatives"
-        f"{synthetic_note}; "
-        f"val: {len(val)}",
+        f"train: {len(train)} failure photos ({boxes} boxes) + {len(negatives)} clean negatives"
+        f"{synthetic_note}; val: {len(val)}",
         flush=True,
     )
-    return train, val, frames, regions
+    for phase in phases:
+        print(
+            f"  {phase.name} phase, epochs {phase.first_epoch + 1}-{phase.first_epoch + phase.epochs}: peak lr "
+            f"{phase.peak_lr:g}, clean images x{phase.negative_repeats}, {phase.composites} composites per epoch",
+            flush=True,
+        )
+    return train, negatives, val, frames, regions
 
 
 def set_trainable(model: SpaghettiNet, epoch: int, args: argparse.Namespace) -> None:
@@ -322,14 +345,6 @@ def _worker_batch(task: tuple[np.ndarray, int]):
     )
 
 
-def lr_factor(step: int, total_steps: int, warmup_steps: int) -> float:
-    """Linear warm-up, then cosine decay to 2 % of the peak."""
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def build_model(args: argparse.Namespace, device: torch.device) -> SpaghettiNet:
     """The network on ``device``: ImageNet's backbone, or ``--init-from``'s weights (a resume loads its own later)."""
     model = SpaghettiNet(pretrained=not (args.resume or args.init_from))
@@ -441,21 +456,24 @@ def start_scene_pool(
 def draw_epoch_samples(
     args: argparse.Namespace,
     epoch: int,
-    train: list[dataset.Sample],
+    phase: schedule.Phase,
+    positives: list[dataset.Sample],
+    negatives: list[dataset.Sample],
     scene_jobs: dict[int, multiprocessing.pool.AsyncResult],
     cache_size: tuple[int, int],
     composite_frames: list[dataset.Sample],
     composite_regions: list[composite.Region],
 ) -> list[dataset.Sample]:
-    """The training samples plus this epoch's generated plain scenes and composites."""
+    """The positives, the phase's repeats of the negatives, this epoch's generated plain scenes and composites."""
+    epoch_samples = positives + negatives * phase.negative_repeats
     # Generated negatives come from their own generator, so resuming redraws the same ones.
     if scene_jobs:
-        epoch_samples = train + scene_jobs.pop(epoch).get()
+        epoch_samples += scene_jobs.pop(epoch).get()
     else:
-        epoch_samples = train + synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
+        epoch_samples += synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
     # Composites too, from a generator of their own (seed, epoch, 1): runs without them draw as before.
     epoch_samples += composite.composite_samples(
-        composite_frames, composite_regions, args.composites, [args.seed, epoch, 1]
+        composite_frames, composite_regions, phase.composites, [args.seed, epoch, 1]
     )
     return epoch_samples
 
@@ -510,11 +528,12 @@ def train_epoch(
     lr_at: Callable[[int], list[float]],
     device: torch.device,
 ) -> np.ndarray:
-    """One pass over ``batches``: a scheduled optimizer step per batch. Returns the summed (heat, box) losses."""
+    """One pass over ``batches``: an optimizer step per batch at ``lr_at(batch_index)``'s learning rates.
+
+    Returns the summed (heat, box) losses."""
     sums = np.zeros(2)
     for batch_index in range(steps_per_epoch):
-        step = epoch * steps_per_epoch + batch_index
-        for group, lr in zip(optimizer.param_groups, lr_at(step), strict=True):
+        for group, lr in zip(optimizer.param_groups, lr_at(batch_index), strict=True):
             group["lr"] = lr
         images, targets = next(batches)
         images = images.to(device, non_blocking=True)
@@ -535,15 +554,39 @@ def train_epoch(
     return sums
 
 
+def plan_phases(args: argparse.Namespace) -> tuple[schedule.Phase, ...]:
+    """The run's phases from the command line: the main mix, then the --final-* one for the last epochs."""
+    return schedule.plan_phases(
+        epochs=args.epochs,
+        final_epochs=args.final_epochs,
+        main={
+            "peak_lr": args.lr,
+            "warmup_epochs": args.warmup_epochs,
+            "negative_repeats": args.negative_repeats,
+            "composites": args.composites,
+        },
+        final={
+            "peak_lr": args.final_lr,
+            "warmup_epochs": args.final_warmup_epochs,
+            "negative_repeats": args.final_negative_repeats,
+            "composites": args.final_composites,
+        },
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        phases = plan_phases(args)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
-    train, val, composite_frames, composite_regions = load_data(args)
+    positives, negatives, val, composite_frames, composite_regions = load_data(args, phases)
     device = torch.device(args.device)
     print(f"decoded in {time.monotonic() - started:.0f} s", flush=True)
     width, height = args.input_size
@@ -552,13 +595,8 @@ def main(argv: list[str] | None = None) -> None:
 
     model = build_model(args, device)
     optimizer = build_optimizer(model, args)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
-    steps_per_epoch = math.ceil((len(train) + args.synthetic_negatives + args.composites) / args.batch_size)
-    warmup_steps = max(1, round(args.warmup_epochs * steps_per_epoch))
-    total_steps = steps_per_epoch * args.epochs
-
-    def lr_at(step: int) -> list[float]:
-        return [base_lr * lr_factor(step, total_steps, warmup_steps) for base_lr in base_lrs]
+    # The param groups' lrs at build time are peak_lr-relative: each phase scales them by its own peak.
+    lr_shares = [group["lr"] / args.lr for group in optimizer.param_groups]
 
     start_epoch, best_ap, history, elapsed_before = 0, -1.0, [], 0.0
     average = WeightAverage(model, args.ema_decay) if args.ema_decay else None
@@ -571,12 +609,26 @@ def main(argv: list[str] | None = None) -> None:
     scene_pool, scene_jobs = start_scene_pool(args, cache_size, start_epoch)
 
     for epoch in range(start_epoch, args.epochs):
+        phase = schedule.phase_at(phases, epoch)
+        if epoch == phase.first_epoch and epoch > 0:
+            # As --init-from does: the averaged weights, with a fresh optimizer and average.
+            if average is not None:
+                model.load_state_dict(average.model.state_dict())
+                average = WeightAverage(model, args.ema_decay)
+            optimizer = build_optimizer(model, args)
+            print(f"{phase.name} phase: from the averaged weights, fresh optimizer and average", flush=True)
         set_trainable(model, epoch, args)
         epoch_samples = draw_epoch_samples(
-            args, epoch, train, scene_jobs, cache_size, composite_frames, composite_regions
+            args, epoch, phase, positives, negatives, scene_jobs, cache_size, composite_frames, composite_regions
         )
+        steps_per_epoch = math.ceil(len(epoch_samples) / args.batch_size)
         order = rng.permutation(len(epoch_samples))
         batches, batch_pool = epoch_batches(args, epoch_samples, order, steps_per_epoch, rng, augment, grid)
+
+        def lr_at(batch_index: int, phase=phase, epoch=epoch, steps=steps_per_epoch) -> list[float]:
+            factor = phase.lr_factor(epoch, batch_index, steps)
+            return [phase.peak_lr * share * factor for share in lr_shares]
+
         sums = train_epoch(
             model,
             optimizer,
@@ -594,6 +646,7 @@ def main(argv: list[str] | None = None) -> None:
         elapsed = elapsed_before + time.monotonic() - epoch_started
         record = {
             "epoch": epoch + 1,
+            "phase": phase.name,
             "heat_loss": sums[0] / steps_per_epoch,
             "box_loss": sums[1] / steps_per_epoch,
             **val_metrics,
