@@ -19,6 +19,10 @@ class Verdict(StrEnum):
     FAILURE = "failure"
 
 
+# How severe each verdict is: an alert is a rise in severity.
+SEVERITY = {Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
+
+
 @dataclass(frozen=True)
 class VerdictRule:
     """Obico's constants. The defaults, with Obico's names for them, are the ``VERDICT_*`` keys of

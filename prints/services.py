@@ -21,7 +21,7 @@ from detection.models import Prediction
 from detection.postprocess import Detection
 from detection.services import Score, prediction_record, printer_stats_print_start, snapshot_score
 from detection.temporal import TemporalStats
-from detection.verdict import Verdict
+from detection.verdict import SEVERITY, Verdict
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
 from printers.services import printer_lock
@@ -77,8 +77,8 @@ def print_finish(*, printer: Printer, status: str) -> Printer:
     return printer
 
 
-# How high each verdict stands: an alert is recorded when the verdict rises into a level.
-_VERDICT_RANK = {"": 0, Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
+# An alert is recorded when the verdict rises into a level; "" is a print's verdict before its first prediction.
+_VERDICT_RANK = {"": 0, **SEVERITY}
 EVENT_OF_LEVEL = {Alert.Level.WARNING: EVENT_PRINT_WARNING, Alert.Level.FAILURE: EVENT_PRINT_FAILURE}
 
 

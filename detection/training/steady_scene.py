@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from detection.temporal import TemporalStats, add_prediction, start_print
-from detection.verdict import Verdict, VerdictRule, verdict_of
+from detection.verdict import SEVERITY, Verdict, VerdictRule, verdict_of
 
 # Clean predictions the printer made before this print: a few prints' worth, so its long-term
 # mean is that of clean frames.
@@ -24,8 +24,6 @@ CLEAN_HISTORY = 2000
 CLEAN_LEAD_IN = 60
 # Snapshots of the scene: about 7 minutes at one snapshot every 10 s.
 SCENE_SNAPSHOTS = 40
-
-_SEVERITY = {Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
 
 
 @cache
@@ -47,7 +45,7 @@ def steady_scene_verdict(p: float, rule: VerdictRule, sensitivity: float = 1.0) 
     for _ in range(SCENE_SNAPSHOTS):
         stats = add_prediction(stats, p)
         verdict = verdict_of(stats, sensitivity=sensitivity, rule=rule)
-        worst = max(worst, verdict, key=_SEVERITY.__getitem__)
+        worst = max(worst, verdict, key=SEVERITY.__getitem__)
     return worst
 
 

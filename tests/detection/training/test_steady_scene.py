@@ -3,7 +3,7 @@
 import pytest
 
 from detection.training.steady_scene import alert_shares, steady_scene_verdict
-from detection.verdict import Verdict, VerdictRule
+from detection.verdict import SEVERITY, Verdict, VerdictRule
 
 RULE = VerdictRule()
 
@@ -17,8 +17,7 @@ def test_verdict_of_a_steady_scene(p, expected):
 
 
 def test_verdict_never_falls_as_the_score_rises():
-    severity = {Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
-    levels = [severity[steady_scene_verdict(p / 20, RULE)] for p in range(21)]
+    levels = [SEVERITY[steady_scene_verdict(p / 20, RULE)] for p in range(21)]
     assert levels == sorted(levels)
     assert levels[0] == 0
     assert levels[-1] == 2
