@@ -29,10 +29,6 @@ class Phase:
     negative_repeats: int
     composites: int
 
-    def samples_per_epoch(self, positives: int, negatives: int, synthetic: int) -> int:
-        """Positives once, each clean image ``negative_repeats`` times, the plain scenes and the composites."""
-        return positives + negatives * self.negative_repeats + synthetic + self.composites
-
     def lr_factor(self, epoch: int, batch_index: int, steps_per_epoch: int) -> float:
         """The share of ``peak_lr`` at this step of the phase: linear warm-up, then cosine decay."""
         step = (epoch - self.first_epoch) * steps_per_epoch + batch_index

@@ -32,12 +32,6 @@ def test_epoch_outside_the_plan_is_refused():
         phase_at(phases, 4)
 
 
-def test_samples_per_epoch_counts_the_repeats_and_extras():
-    main, final = plan_phases(epochs=20, final_epochs=6, main=MAIN, final=FINAL)
-    assert main.samples_per_epoch(positives=1451, negatives=107, synthetic=150) == 1451 + 321 + 150 + 100
-    assert final.samples_per_epoch(positives=1451, negatives=107, synthetic=150) == 1451 + 642 + 150 + 30
-
-
 def test_each_phase_warms_up_then_decays_to_the_floor():
     main, final = plan_phases(epochs=20, final_epochs=6, main=MAIN, final=FINAL)
     steps = 10
