@@ -22,3 +22,6 @@ graceful_timeout = 20
 keepalive = 5  # nginx's upstream keepalive_timeout (4 s) stays under this
 accesslog = "-"
 max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "0"))
+# gunicorn's control socket (gunicornc, since 25.1) stays off: nothing here uses it, and its default
+# place, $HOME/.gunicorn, is not writable by the image's user, so each start logged an error.
+control_socket_disable = True

@@ -41,7 +41,9 @@ NGINX_TEMPLATE = REPO / "deploy" / "nginx.conf.template"
 NGINX_TEMPLATE_MOUNT = "./deploy/nginx.conf.template:/etc/nginx/templates/default.conf.template:ro"
 STARTUP_SECONDS = 60  # gunicorn imports Django and onnxruntime; a busy CI machine is slow
 
-# What the official image's /etc/nginx/nginx.conf puts around the rendered file, with our own folders.
+# The official nginx:1.27 image's /etc/nginx/nginx.conf around the rendered file: its http { } block
+# directive for directive (so a directive the template repeats, as keepalive_timeout once did, fails
+# here as it fails in compose), with our own folders and in the foreground.
 NGINX_MAIN_CONF = """\
 daemon off;
 worker_processes 1;
@@ -51,7 +53,12 @@ events {{ worker_connections 1024; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log {folder}/access.log;
+    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
+                    '$status $body_bytes_sent "$http_referer" '
+                    '"$http_user_agent" "$http_x_forwarded_for"';
+    access_log {folder}/access.log main;
+    sendfile on;
+    keepalive_timeout 65;
     client_body_temp_path {folder}/client_body;
     proxy_temp_path {folder}/proxy;
     fastcgi_temp_path {folder}/fastcgi;
@@ -127,14 +134,14 @@ def base_env() -> dict[str, str]:
     }
 
 
-def wait_until_up(url: str, *, process: subprocess.Popen, log: Path, verify=True) -> None:
-    """Poll ``url`` until it answers 200; fail with the log if the process dies or time runs out."""
+def wait_until_up(url: str, *, process: subprocess.Popen, log: Path, verify=True, status: int = 200) -> None:
+    """Poll ``url`` until it answers ``status``; fail with the log if the process dies or time runs out."""
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url, timeout=2, verify=verify).status_code == 200:
+            if requests.get(url, timeout=2, verify=verify).status_code == status:
                 return
         except requests.RequestException:  # not listening yet
             pass
@@ -219,6 +226,9 @@ def gunicorn_env(dockerfile, compose, static_root, test_database_url) -> dict[st
     settings = {name: interpolate(value, operator_shell) for name, value in web["environment"].items()}
     return {
         **base_env(),
+        # The image's user cannot write its home (/app). The tests may run as root, who can write any
+        # folder, so a home that nobody can create anything under stands for it.
+        "HOME": "/dev/null",
         **dockerfile.env,
         **settings,
         # Compose's host names (db, redis) do not exist here.
@@ -230,13 +240,13 @@ def gunicorn_env(dockerfile, compose, static_root, test_database_url) -> dict[st
 
 @contextmanager
 def gunicorn(dockerfile: Dockerfile, env: dict[str, str], folder: Path):
-    """gunicorn as the image's CMD starts it, on a free port of 127.0.0.1; yields its URL."""
+    """gunicorn as the image's CMD starts it, on a free port of 127.0.0.1; yields its URL and its log."""
     port = free_port()
     log = folder / f"gunicorn-{port}.log"
     with running(dockerfile.cmd, env={**env, "BIND": f"127.0.0.1:{port}"}, log=log) as process:
         url = f"http://127.0.0.1:{port}"
         wait_until_up(f"{url}/healthz", process=process, log=log)
-        yield url
+        yield url, log
 
 
 def render_nginx_config(compose: dict, values: dict[str, str]) -> str:
@@ -253,8 +263,11 @@ def render_nginx_config(compose: dict, values: dict[str, str]) -> str:
 
 
 @contextmanager
-def nginx(compose: dict, *, upstream: str, tls_pair: tuple[Path, Path]):
-    """Debian's nginx running the repo's config in front of ``upstream``; yields (https URL, http URL)."""
+def nginx(compose: dict, *, upstream: str, tls_pair: tuple[Path, Path], ready_status: int = 200):
+    """Debian's nginx running the repo's config in front of ``upstream``; yields (https URL, http URL).
+
+    It is up once ``/healthz`` answers ``ready_status`` (a 502 for an upstream that is down on purpose).
+    """
     if not Path(NGINX).exists():
         pytest.fail(f"nginx is not installed ({NGINX}); scripts/test installs Debian's nginx package")
     https_port, http_port = free_port(), free_port()
@@ -276,7 +289,7 @@ def nginx(compose: dict, *, upstream: str, tls_pair: tuple[Path, Path]):
     try:
         with running(args, env=base_env(), log=folder / "stdout.log") as process:
             url = f"https://127.0.0.1:{https_port}"
-            wait_until_up(f"{url}/healthz", process=process, log=log, verify=str(certificate))
+            wait_until_up(f"{url}/healthz", process=process, log=log, verify=str(certificate), status=ready_status)
             yield url, f"http://127.0.0.1:{http_port}"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -288,6 +301,7 @@ class Production:
     http_url: str  # nginx's plain-HTTP port
     gunicorn_url: str  # gunicorn itself, which compose never publishes
     certificate: str  # the self-signed certificate to verify ``url`` with
+    gunicorn_log: Path  # what gunicorn wrote, from its start
 
 
 @pytest.fixture(scope="session")
@@ -298,14 +312,20 @@ def production(dockerfile, compose, gunicorn_env, tls_pair, tmp_path_factory) ->
     """
     folder = tmp_path_factory.mktemp("production")
     with (
-        gunicorn(dockerfile, gunicorn_env, folder) as gunicorn_url,
+        gunicorn(dockerfile, gunicorn_env, folder) as (gunicorn_url, gunicorn_log),
         nginx(compose, upstream=gunicorn_url, tls_pair=tls_pair) as (url, http_url),
     ):
-        yield Production(url=url, http_url=http_url, gunicorn_url=gunicorn_url, certificate=str(tls_pair[0]))
+        yield Production(
+            url=url,
+            http_url=http_url,
+            gunicorn_url=gunicorn_url,
+            certificate=str(tls_pair[0]),
+            gunicorn_log=gunicorn_log,
+        )
 
 
 @pytest.fixture
 def bare_gunicorn(dockerfile, gunicorn_env, tmp_path) -> str:
     """gunicorn as in ``production`` but facing clients itself, as it did before nginx; yields its URL."""
-    with gunicorn(dockerfile, gunicorn_env, tmp_path) as url:
+    with gunicorn(dockerfile, gunicorn_env, tmp_path) as (url, _log):
         yield url
