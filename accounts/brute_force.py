@@ -1,19 +1,17 @@
 """Password and client-secret guessing: lockouts at sign-in and at the OAuth token endpoint.
 
-Every guess costs us a password hash (about 0.5 s of CPU with Django's PBKDF2), at sign-in and for
-a confidential client's secret at ``/o/token/``. So both are cut off by counting *failures*, per
-client address and per identity (account or client), and refusing before anything is hashed:
+A password guess costs us a password hash (about 0.5 s of CPU with Django's PBKDF2), so sign-in is
+cut off by counting *failures*, per client address and per account, and refusing before anything
+is hashed: django-axes, its failures in the database (shared by every worker, even on SQLite).
+``AccountAndAddressHandler`` gives the address and the account limits of their own. The
+per-address limit is the tight one; the per-account one is several times higher, so that one
+address guessing never locks the real user out elsewhere, while guesses spread over many addresses
+still end. A lockout ends by itself after a cool-off: a permanent one would let anyone who knows a
+username lock its owner out for good.
 
-- Sign-in (ours and the admin's, anything that calls ``authenticate``): django-axes, its failures
-  in the database (shared by every worker, even on SQLite). ``AccountAndAddressHandler`` gives the
-  address and the account limits of their own.
-- ``/o/token/``: django-ratelimit's cache counters, read before the toolkit runs and raised only
-  when client authentication failed (a 401 ``invalid_client``).
-
-The per-address limit is the tight one; the per-account (per-client) one is several times higher,
-so that one address guessing never locks the real user out elsewhere, while guesses spread over
-many addresses still end. A lockout ends by itself after a cool-off: a permanent one would let
-anyone who knows a username lock its owner out for good.
+At ``/o/token/`` a client secret is checked with a fast keyed hash (``accounts.hashers``), so every
+request is checked and one whose credentials verify is always served; failures are counted in the
+cache (django-ratelimit) per address and per client at an address, and past a limit answered 429.
 """
 
 from __future__ import annotations
@@ -34,9 +32,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django_ratelimit.core import get_usage
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.views import RevokeTokenView, TokenView
 
+from accounts.hashers import is_slow_to_check
 from accounts.oauth import OwnTokenIntrospectView
 from obico_api.api.throttling import client_network
 
@@ -83,38 +82,46 @@ def sign_in_lockout_response(request, original_response=None, credentials=None) 
 # --- /o/token/ (django-ratelimit) ---------------------------------------------------------------
 
 AccessToken = get_access_token_model()
+Application = get_application_model()
 INVALID_GRANT_BODY = {"error": "invalid_grant", "error_description": "The grant has already been used."}
 
 # RFC 6749 §5.2 has no error code for "too many attempts"; slow_down is the token endpoint's code
 # for "back off" registered by RFC 8628 §3.5, and Retry-After (RFC 9110 §10.2.3) says how long.
 TOKEN_THROTTLED_BODY = {
     "error": "slow_down",
-    "error_description": "Too many failed client authentications from this address or for this client; "
+    "error_description": "Too many failed client authentications from this address; "
     "try again after the time in Retry-After.",
 }
 
 
-def token_request_client_id(request) -> str:
-    """The client_id a token request names: in the form, or in HTTP Basic credentials (RFC 6749 §2.3.1)."""
-    client_id = request.POST.get("client_id", "")
-    if client_id:
-        return client_id
+def token_request_client_ids(request) -> list[str]:
+    """The client_ids a token request names: in the form, then in HTTP Basic credentials (RFC 6749 §2.3.1)."""
+    client_ids = [request.POST.get("client_id", "")]
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic":
-        return ""
-    try:
-        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return unquote_plus(decoded.partition(":")[0])  # form-encoded first (RFC 6749 §2.3.1)
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        client_ids.append(unquote_plus(decoded.partition(":")[0]))  # form-encoded first (RFC 6749 §2.3.1)
+    return [client_id for client_id in client_ids if client_id]
 
 
 def _token_failure_counters(request) -> list[tuple[str, str, int]]:
-    """The (name, value, limit) of each failure counter a token request is checked against."""
+    """The (name, value, limit) of each failure counter a token request is checked against.
+
+    Per address (whatever the client) and per client at that address: never per client alone, which
+    would let anyone who knows an app's public client_id lock the app out from their own addresses.
+    """
     limits = settings.TOKEN_FAILURE_LIMITS
-    counters = [("address", client_network(request), limits["address"])]
-    counters.append(("client", token_request_client_id(request), limits["client"]))
-    return [(name, value, limit) for name, value, limit in counters if value]
+    network = client_network(request)
+    if not network:
+        return []
+    counters = [("address", network, limits["address"])]
+    client_ids = token_request_client_ids(request)
+    if client_ids:
+        counters.append(("client-address", f"{client_ids[0]} {network}", limits["client_address"]))
+    return counters
 
 
 def _usage(request, name: str, value: str, limit: int, *, increment: bool) -> dict | None:
@@ -128,15 +135,34 @@ def _usage(request, name: str, value: str, limit: int, *, increment: bool) -> di
     )
 
 
+def _secret_check_is_slow(request) -> bool:
+    """Whether the request sends a secret that would be checked against a password hash (PBKDF2).
+
+    Only secrets stored before ``accounts.hashers`` existed are; each such check costs about 0.5 s of
+    CPU, the reason they are refused unhashed from an address over its limit. Their first success
+    from anywhere else stores them with the fast hash.
+    """
+    sends_secret = bool(request.POST.get("client_secret")) or request.META.get(
+        "HTTP_AUTHORIZATION", ""
+    ).lower().startswith("basic ")
+    client_ids = token_request_client_ids(request)
+    if not sends_secret or not client_ids:
+        return False
+    stored = Application.objects.filter(client_id__in=client_ids).values_list("client_secret", flat=True)
+    return any(is_slow_to_check(secret) for secret in stored)
+
+
 class ClientSecretGuessingGuard:
-    """Refuses with a 429, before the client secret is checked, while an address or a client has failed too often.
+    """Answers failed client authentications with a 429 once an address, or a client at an address, failed too often.
 
     For every endpoint that authenticates confidential clients with their secret (token, revoke,
-    introspect): they share the counters, so guessing at one counts at all. The counters are read
-    before the toolkit checks (and hashes) the secret, and raised only when it refused the client
-    (401 ``invalid_client``): a client that authenticates is never slowed, whatever else goes wrong
-    with its request. Two requests in flight at once can both pass the check, so the overshoot is
-    at most the number of concurrent requests.
+    introspect): they share the counters, so guessing at one counts at all. Credentials are always
+    checked, and a request whose credentials verify is always served, whatever the counters say:
+    the guesser may share the app's address (a NAT, a cloud egress). Checking costs microseconds
+    (``accounts.hashers``), and a generated secret is 128 random characters, so what the counters
+    stop is a flood of failures, not a search that could succeed. A failure (401 ``invalid_client``)
+    is counted; past a limit it is answered with the 429. The one exception is a secret still stored
+    with a password hasher: from an address over its limit it is refused before it is checked.
     """
 
     # As the toolkit's own views: clients post here without cookies, so without CSRF tokens.
@@ -145,23 +171,35 @@ class ClientSecretGuessingGuard:
         if request.method != "POST":
             return super().dispatch(request, *args, **kwargs)
         counters = _token_failure_counters(request)
-        for name, value, limit in counters:
-            usage = _usage(request, name, value, limit, increment=False)
-            if usage is not None and usage["count"] >= usage["limit"]:
-                return _token_throttled(usage["time_left"])
+        over = [
+            usage
+            for name, value, limit in counters
+            if (usage := _usage(request, name, value, limit, increment=False)) is not None
+            and usage["count"] >= usage["limit"]
+        ]
+        if over and _secret_check_is_slow(request):
+            return _token_throttled(max(usage["time_left"] for usage in over))
         response = super().dispatch(request, *args, **kwargs)
-        if response.status_code == 401:
-            for name, value, limit in counters:
-                usage = _usage(request, name, value, limit, increment=True)
-                if usage is not None and usage["count"] == usage["limit"]:
-                    logger.warning(
-                        "%s: %s %s reached %d failed client authentications; refused for %d s",
-                        request.path,
-                        name,
-                        value,
-                        limit,
-                        usage["time_left"],
-                    )
+        if response.status_code != 401:
+            return response
+        refused = []
+        for name, value, limit in counters:
+            usage = _usage(request, name, value, limit, increment=True)
+            if usage is None:
+                continue
+            if usage["count"] == usage["limit"]:
+                logger.warning(
+                    "%s: %s %s reached %d failed client authentications; failures answered 429 for %d s",
+                    request.path,
+                    name,
+                    value,
+                    limit,
+                    usage["time_left"],
+                )
+            if usage["count"] > usage["limit"]:
+                refused.append(usage)
+        if refused:
+            return _token_throttled(max(usage["time_left"] for usage in refused))
         return response
 
 

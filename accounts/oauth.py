@@ -21,7 +21,8 @@ from oauth2_provider.views import AuthorizationView, IntrospectTokenView
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from accounts.services import authorization_code_consume, authorization_code_reuse_revoke
+from accounts.hashers import needs_rehash
+from accounts.services import authorization_code_consume, authorization_code_reuse_revoke, client_secret_rehash
 from accounts.token_cache import access_token_load
 
 # RFC 9700 (OAuth 2.0 Security BCP): the implicit and the password grants must not be used.
@@ -59,7 +60,8 @@ def redirect_uri_problem(uri: str) -> str | None:
 class CodeFlowOnlyValidator(OAuth2Validator):
     """Refuses the implicit and password grants even for an application registered with them,
     and redirect URIs that break our https-or-loopback rule even if an admin registered them;
-    lets confidential authorization-code apps also use the client-credentials grant.
+    lets confidential authorization-code apps also use the client-credentials grant; stores a
+    client secret again with the fast keyed hash when it verifies against an older hash.
 
     Also: a deactivated user's tokens, codes and refresh tokens stop working at once; of several
     concurrent refreshes of one refresh token only one succeeds; a reused authorization code
@@ -82,6 +84,16 @@ class CodeFlowOnlyValidator(OAuth2Validator):
 
     def _load_access_token(self, token):
         return access_token_load(token, super()._load_access_token)
+
+    def _check_secret(self, provided_secret, stored_secret):
+        # The toolkit's check (``check_password`` for a hash, constant-time for a secret kept in
+        # clear), then a secret stored before the fast keyed hash, or under an old SECRET_KEY, is
+        # stored again: it was just proven, so this is the one moment we know it.
+        if not super()._check_secret(provided_secret, stored_secret):
+            return False
+        if needs_rehash(provided_secret, stored_secret):
+            client_secret_rehash(stored=stored_secret, secret=provided_secret)
+        return True
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         if redirect_uri_problem(redirect_uri):

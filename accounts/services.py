@@ -1,11 +1,12 @@
 """Writes for the owner's pages (revoking a connected app, registering an app) and the OAuth
-bookkeeping the toolkit lacks (which tokens an authorization code gave)."""
+bookkeeping the toolkit lacks (which tokens an authorization code gave, client secrets re-hashed)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
@@ -50,6 +51,17 @@ def oauth_application_register(
         skip_authorization=False,
     )
     return application, secret
+
+
+def client_secret_rehash(*, stored: str, secret: str) -> bool:
+    """Store ``secret``, just verified against ``stored``, with the client-secret hasher and the current key.
+
+    The toolkit checks a secret without naming its application, so the row is found by its stored
+    hash, which is salted and so one application's. That also makes it a compare-and-swap: a secret
+    replaced meanwhile is left alone. Returns whether a row changed.
+    """
+    rehashed = make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
+    return bool(Application.objects.filter(client_secret=stored).update(client_secret=rehashed))
 
 
 def _code_hash(code: str) -> str:

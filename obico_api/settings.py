@@ -115,6 +115,17 @@ ACCESS_TOKEN_CACHE_SECONDS = env.int(
     "ACCESS_TOKEN_CACHE_SECONDS", default=0 if CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES else 60
 )
 
+# Django's hashers, then the fast keyed hash for OAuth client secrets (accounts/hashers.py). Last, so
+# passwords are never hashed with it: Django hashes them with the first, the one that stretches.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "accounts.hashers.ClientSecretHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -225,6 +236,9 @@ OAUTH2_PROVIDER = {
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.CodeFlowOnlyValidator",
+    # Client secrets are 128 random characters: a keyed HMAC, not a password hasher, stores them, so
+    # a wrong one costs microseconds, not 0.5 s (accounts/hashers.py). Older hashes still verify.
+    "CLIENT_SECRET_HASHER": "client_secret_hmac_sha256",
     # The admin's application form applies the same redirect-URI rule as /apps/new/.
     "APPLICATION_ADMIN_CLASS": "accounts.admin.CheckedApplicationAdmin",
     # RFC 9700 (OAuth 2.0 Security BCP), each gate django-oauth-toolkit offers: no implicit or
@@ -242,17 +256,20 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
 }
 SILENCED_SYSTEM_CHECKS = ["oauth2_provider.W008"]
+# A client secret typed in the admin must be this long; generated ones are 128 characters. Secrets are
+# stored with a fast hash and guesses are not counted per client (accounts/hashers.py), so the length
+# is what stops guessing: 32 random letters and digits are about 190 bits.
+CLIENT_SECRET_MIN_LENGTH = env.int("CLIENT_SECRET_MIN_LENGTH", default=32)
 # Client ids of resource servers that may introspect any token at /o/introspect/; every other
 # confidential client learns only about its own tokens (RFC 7662 §2.2 lets the server decide).
 OAUTH_INTROSPECTION_CLIENT_IDS = env.list("OAUTH_INTROSPECTION_CLIENT_IDS", default=[])
 
 # --- Password and client-secret guessing (accounts/brute_force.py) ---------------------------
-# Each guess costs a password hash (about 0.5 s of CPU), at sign-in and for a client secret at
-# /o/token/. Failures are counted per client address and per account (or client); at a limit,
-# that address or account is refused with a 429, unhashed: at sign-in for LOCKOUT_MINUTES after
-# its last counted failure, at /o/token/ until its LOCKOUT_MINUTES window ends (a fixed window).
-# The address limit is the tight one; the account limit is five times it, so one
-# address guessing never locks the owner out elsewhere, while guesses from many addresses still end.
+# Each password guess costs a password hash (about 0.5 s of CPU). Sign-in failures are counted per
+# client address and per account; at a limit, that address or account is refused with a 429,
+# unhashed, for LOCKOUT_MINUTES after its last counted failure. The address limit is the tight one;
+# the account limit is five times it, so one address guessing never locks the owner out elsewhere,
+# while guesses from many addresses still end.
 # Our choice of numbers: nobody mistypes a password 10 times in 15 minutes, and 50 failures an
 # account is 4,800 guesses a day at most, against passwords Django's validators keep off the
 # common lists. A cool-off, not a permanent lockout: anyone who knows a username could otherwise
@@ -274,11 +291,15 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "accounts.brute_force.sign_in_lockout_response"
 # Only the failures needed for lockouts are stored (they expire); not a row for every sign-in.
 AXES_DISABLE_ACCESS_LOG = True
-# /o/token/: failed client authentications, counted with django-ratelimit's get_usage in the
-# cache (shared through Redis with CACHE_URL, else per worker process, as the API's rate limits).
+# /o/token/, /o/revoke_token/, /o/introspect/: failed client authentications, counted with
+# django-ratelimit's get_usage in the cache (shared through Redis with CACHE_URL, else per worker
+# process, as the API's rate limits), per address and per client at an address, never per client
+# alone (anyone knows a client_id). Past a limit, failures are a 429; credentials that verify are
+# always served. Our numbers: a client with the right secret needs one try, so five failures for
+# one client from one address are a bug or a guesser, and ten from one address across clients a scan.
 TOKEN_FAILURE_LIMITS = {
     "address": env.int("TOKEN_FAILURE_LIMIT_ADDRESS", default=10),
-    "client": env.int("TOKEN_FAILURE_LIMIT_CLIENT", default=50),
+    "client_address": env.int("TOKEN_FAILURE_LIMIT_CLIENT_ADDRESS", default=5),
 }
 
 # --- Sign-in pages for printer owners ---------------------------------------------------------

@@ -3,6 +3,9 @@
 import base64
 import hashlib
 import secrets
+from urllib.parse import parse_qs, urlparse
+
+from django.test import Client
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -30,3 +33,14 @@ def authorize_params(application, challenge: str | None = None, **extra) -> dict
         "code_challenge_method": "S256",
         **extra,
     }
+
+
+def get_code(user, application, **params) -> tuple[str, str]:
+    """``user`` allows the app on the consent page; returns the authorization code and its PKCE verifier."""
+    browser = Client()
+    browser.force_login(user)
+    verifier, challenge = pkce_pair()
+    answer = {**authorize_params(application, challenge, **params), "allow": "Authorize"}
+    response = browser.post("/o/authorize/", answer)
+    assert response.status_code == 302, response.content
+    return parse_qs(urlparse(response["Location"]).query)["code"][0], verifier

@@ -3,7 +3,8 @@
 Sign-in (ours and the admin's): after N failures from one address, that address is locked out for
 the cool-off; after M failures against one account from anywhere, the account is. Either way the
 answer is a 429 page, and the password is not even checked. /o/token/: after N failed client
-authentications from one address, or M for one client, a 429 in OAuth's JSON shape.
+authentications from one address, or K for one client from one address, further failures are a
+429 in OAuth's JSON shape; a client whose credentials verify is always served.
 Only failures count, and one address guessing never locks the real user out elsewhere.
 """
 
@@ -13,12 +14,15 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
 from django.core.cache import cache
 from django.db.models import F
 from django.test import Client
 from oauth2_provider.models import Application
 
+from accounts.hashers import ClientSecretHasher
 from tests.factories import OWNER_PASSWORD, ApplicationFactory, UserFactory
+from tests.oauth import REDIRECT_URI, get_code
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +30,24 @@ PASSWORD = OWNER_PASSWORD
 SECRET = "a-client-secret-of-the-test-application"
 ATTACKER, OWNER_HOME, ELSEWHERE = "203.0.113.9", "198.51.100.20", "192.0.2.33"
 ADDRESS_LIMIT, ACCOUNT_LIMIT = 3, 6
+TOKEN_ADDRESS_LIMIT, CLIENT_ADDRESS_LIMIT = 4, 2
 
 
 @pytest.fixture(autouse=True)
 def brute_force_settings(settings):
-    """Small limits; a fast hasher (the real one costs about 0.5 s a guess, which is the point)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Small limits; a fast password hasher (the real one costs about 0.5 s a guess, which is the point).
+
+    PBKDF2 stays known so that the old client-secret hashes can be read, and the client-secret hasher
+    stays last, where settings put it.
+    """
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "accounts.hashers.ClientSecretHasher",
+    ]
     settings.AXES_FAILURE_LIMIT = ADDRESS_LIMIT
     settings.LOGIN_FAILURE_LIMIT_ACCOUNT = ACCOUNT_LIMIT
-    settings.TOKEN_FAILURE_LIMITS = {"address": ADDRESS_LIMIT, "client": ACCOUNT_LIMIT}
+    settings.TOKEN_FAILURE_LIMITS = {"address": TOKEN_ADDRESS_LIMIT, "client_address": CLIENT_ADDRESS_LIMIT}
 
 
 @pytest.fixture(autouse=True)
@@ -151,84 +164,196 @@ on_each_cache = pytest.mark.usefixtures("cache_backend")
 
 SLOW_DOWN = {
     "error": "slow_down",
-    "error_description": "Too many failed client authentications from this address or for this client; "
+    "error_description": "Too many failed client authentications from this address; "
     "try again after the time in Retry-After.",
 }
 
 
+def confidential_app(secret: str = SECRET) -> Application:
+    """A confidential code-flow app, which may also use the client-credentials grant (accounts.oauth)."""
+    return ApplicationFactory(
+        client_type=Application.CLIENT_CONFIDENTIAL, redirect_uris=REDIRECT_URI, client_secret=secret
+    )
+
+
+def guess_from_many_addresses(application, *, guesses: int = 60, addresses: int = 6) -> list[int]:
+    """The issue's attack: ``guesses`` wrong secrets for the app's public client_id, spread over ``addresses``."""
+    return [token(application, f"wrong-{n}", f"203.0.113.{n % addresses + 1}").status_code for n in range(guesses)]
+
+
+def code_exchange(application, user, secret: str | None, address: str):
+    """The code flow's token request, with the client's secret when it has one."""
+    code, verifier = get_code(user, application)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": application.client_id,
+        "code_verifier": verifier,
+    }
+    if secret is not None:
+        data["client_secret"] = secret
+    return Client().post("/o/token/", data, REMOTE_ADDR=address)
+
+
+def refresh(application, refresh_token: str, secret: str | None, address: str):
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": application.client_id}
+    if secret is not None:
+        data["client_secret"] = secret
+    return Client().post("/o/token/", data, REMOTE_ADDR=address)
+
+
 @on_each_cache
-def test_twenty_wrong_client_secrets_are_cut_off_and_the_right_one_is_refused(application):
+def test_wrong_secrets_from_one_address_are_cut_off_but_the_right_one_still_gets_a_token(application):
     answers = [token(application, f"wrong-{n}", ATTACKER) for n in range(20)]
     right = token(application, SECRET, ATTACKER)
 
-    assert [a.status_code for a in answers] == [401] * ADDRESS_LIMIT + [429] * (20 - ADDRESS_LIMIT)
+    assert [a.status_code for a in answers] == [401] * CLIENT_ADDRESS_LIMIT + [429] * (20 - CLIENT_ADDRESS_LIMIT)
     assert answers[0].json()["error"] == "invalid_client"
-    assert right.status_code == 429
-    assert right.json() == SLOW_DOWN
-    assert right["Cache-Control"] == "no-store"
-    assert 0 < int(right["Retry-After"]) <= 15 * 60
+    assert answers[-1].json() == SLOW_DOWN
+    assert answers[-1]["Cache-Control"] == "no-store"
+    assert 0 < int(answers[-1]["Retry-After"]) <= 15 * 60
+    # Credentials that verify are never refused, even from the address that guessed: it may be
+    # the app's own network (a NAT, a cloud egress) shared with the guesser.
+    assert right.status_code == 200
+    assert right.json()["access_token"]
+
+
+@on_each_cache
+def test_one_address_guessing_at_many_clients_is_cut_off_for_every_client(application):
+    others = [confidential_app() for _ in range(TOKEN_ADDRESS_LIMIT + 1)]
+
+    answers = [token(other, "wrong", ATTACKER).status_code for other in others]
+
+    # Each client failed once, under its own (client, address) limit; the address's limit ends it.
+    assert answers == [401] * TOKEN_ADDRESS_LIMIT + [429]
+    assert token(application, "wrong", ATTACKER).json() == SLOW_DOWN
+    assert token(application, "wrong", ELSEWHERE).status_code == 401
+    assert token(others[0], SECRET, ATTACKER).status_code == 200
+
+
+@on_each_cache
+def test_wrong_secrets_from_many_addresses_never_lock_the_app_out_of_client_credentials(application):
+    answers = guess_from_many_addresses(application)
+
+    assert 429 in answers  # each address was cut off
+    assert token(application, SECRET, OWNER_HOME).status_code == 200
+    assert token(application, SECRET, "203.0.113.1").status_code == 200
+
+
+@on_each_cache
+def test_wrong_secrets_from_many_addresses_never_stop_a_confidential_apps_code_exchange_or_refresh(owner):
+    application = confidential_app()
+
+    guess_from_many_addresses(application)
+    exchanged = code_exchange(application, owner, SECRET, OWNER_HOME)
+    refreshed = refresh(application, exchanged.json()["refresh_token"], SECRET, OWNER_HOME)
+
+    assert exchanged.status_code == 200
+    assert refreshed.status_code == 200
+    assert refreshed.json()["access_token"]
+
+
+@on_each_cache
+def test_wrong_secrets_for_a_public_apps_client_id_never_stop_the_app(owner):
+    # A public app has no secret; guessing one under its client_id fails (401) and is counted,
+    # but the app itself, which sends none, is served.
+    application = ApplicationFactory(redirect_uris=REDIRECT_URI)
+
+    answers = guess_from_many_addresses(application)
+    exchanged = code_exchange(application, owner, None, "203.0.113.1")
+    refreshed = refresh(application, exchanged.json()["refresh_token"], None, "203.0.113.1")
+
+    assert set(answers) == {401, 429}
+    assert exchanged.status_code == 200
+    assert refreshed.status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/o/revoke_token/", "/o/introspect/"])
-def test_the_other_endpoints_that_check_client_secrets_are_cut_off_too(application, path):
-    # Each hashes the secret as /o/token/ does; they share its counters, so guesses anywhere count.
+def test_the_other_endpoints_that_check_client_secrets_share_the_counters(application, path):
     data = {"token": "whatever", "client_id": application.client_id}
     answers = [
-        Client().post(path, {**data, "client_secret": f"wrong-{n}"}, REMOTE_ADDR=ATTACKER) for n in range(ADDRESS_LIMIT)
+        Client().post(path, {**data, "client_secret": f"wrong-{n}"}, REMOTE_ADDR=ATTACKER)
+        for n in range(CLIENT_ADDRESS_LIMIT + 1)
     ]
-    at_token_endpoint = token(application, SECRET, ATTACKER)
+    wrong_at_token_endpoint = token(application, "wrong", ATTACKER)
     right = Client().post(path, {**data, "client_secret": SECRET}, REMOTE_ADDR=ATTACKER)
 
-    assert [a.status_code for a in answers] == [401] * ADDRESS_LIMIT
+    assert [a.status_code for a in answers] == [401] * CLIENT_ADDRESS_LIMIT + [429]
     assert answers[0].json()["error"] == "invalid_client"
-    assert at_token_endpoint.status_code == 429
-    assert right.status_code == 429
-    assert right.json() == SLOW_DOWN
-    assert token(application, SECRET, OWNER_HOME).status_code == 200
+    assert answers[-1].json() == SLOW_DOWN
+    assert wrong_at_token_endpoint.json() == SLOW_DOWN
+    assert right.status_code == 200
+    assert token(application, SECRET, ATTACKER).status_code == 200
 
 
 @on_each_cache
-def test_the_client_still_gets_tokens_from_another_address(application):
-    for n in range(20):
-        token(application, f"wrong-{n}", ATTACKER)
-
-    response = token(application, SECRET, OWNER_HOME)
-
-    assert response.status_code == 200
-    assert response.json()["access_token"]
-
-
-@on_each_cache
-def test_secret_guesses_spread_over_many_addresses_lock_the_client_only(application):
-    addresses = [f"203.0.113.{n}" for n in range(1, 4)]
-    answers = [token(application, f"wrong-{n}", address).status_code for address in addresses for n in range(2)]
-    other = ApplicationFactory(
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-        client_secret=SECRET,
-    )
-
-    assert answers == [401] * ACCOUNT_LIMIT
-    assert token(application, SECRET, ELSEWHERE).json() == SLOW_DOWN
-    assert token(other, SECRET, addresses[0]).status_code == 200
-
-
-@on_each_cache
-def test_secrets_sent_with_http_basic_count_for_their_client(application):
+def test_secrets_sent_with_http_basic_count_for_their_client_and_address(application):
     basic = base64.b64encode(f"{application.client_id}:wrong".encode()).decode()
-    for n in range(ACCOUNT_LIMIT):
-        Client().post(
-            "/o/token/",
-            {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=f"Basic {basic}",
-            REMOTE_ADDR=f"203.0.113.{n + 1}",
+    answers = [
+        Client()
+        .post(
+            "/o/token/", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}", REMOTE_ADDR=ATTACKER
         )
+        .status_code
+        for _ in range(CLIENT_ADDRESS_LIMIT + 1)
+    ]
 
-    assert token(application, SECRET, ELSEWHERE).status_code == 429
+    assert answers == [401] * CLIENT_ADDRESS_LIMIT + [429]
+    assert token(application, "wrong", ATTACKER).json() == SLOW_DOWN
+    assert token(application, "wrong", ELSEWHERE).status_code == 401
 
 
 @on_each_cache
 def test_successful_token_requests_count_nothing(application):
-    answers = [token(application, SECRET, ATTACKER).status_code for _ in range(ACCOUNT_LIMIT + 2)]
+    answers = [token(application, SECRET, ATTACKER).status_code for _ in range(TOKEN_ADDRESS_LIMIT + 2)]
 
-    assert answers == [200] * (ACCOUNT_LIMIT + 2)
+    assert answers == [200] * (TOKEN_ADDRESS_LIMIT + 2)
+    assert token(application, "wrong", ATTACKER).status_code == 401
+
+
+# --- client secrets stored with the old password hasher -----------------------------------------
+
+
+def legacy_app() -> Application:
+    """An app whose secret was stored before the fast keyed hash: PBKDF2, as every password."""
+    legacy = PBKDF2PasswordHasher().encode(SECRET, PBKDF2PasswordHasher().salt(), iterations=1000)
+    return ApplicationFactory(
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=legacy,
+    )
+
+
+@on_each_cache
+def test_a_secret_stored_with_the_old_hasher_still_works_and_is_stored_again_with_the_fast_one():
+    application = legacy_app()
+
+    first = token(application, SECRET, OWNER_HOME)
+    application.refresh_from_db()
+
+    assert first.status_code == 200
+    assert identify_hasher(application.client_secret).algorithm == ClientSecretHasher.algorithm
+    assert token(application, SECRET, OWNER_HOME).status_code == 200
+    assert token(application, "wrong", OWNER_HOME).status_code == 401
+
+
+@on_each_cache
+def test_an_old_hash_is_not_checked_from_an_address_over_its_limit(monkeypatch):
+    # Checking a PBKDF2 hash costs about 0.5 s of CPU: from an address over its limit it is refused
+    # unhashed, as every secret was before. Served from anywhere else, it is stored fast again.
+    application = legacy_app()
+    for n in range(CLIENT_ADDRESS_LIMIT):
+        token(application, f"wrong-{n}", ATTACKER)
+    checks = []
+    verify = PBKDF2PasswordHasher.verify
+    monkeypatch.setattr(PBKDF2PasswordHasher, "verify", lambda self, *args: checks.append(1) or verify(self, *args))
+
+    refused = token(application, SECRET, ATTACKER)
+    served = token(application, SECRET, OWNER_HOME)
+
+    assert refused.status_code == 429
+    assert refused.json() == SLOW_DOWN
+    assert served.status_code == 200
+    assert len(checks) == 1
+    assert token(application, SECRET, ATTACKER).status_code == 200

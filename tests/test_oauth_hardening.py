@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.oauth import redirect_uri_problem
 from tests.conftest import bearer_client
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
-from tests.oauth import REDIRECT_URI, authorize_params, pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params, get_code, pkce_pair
 
 CONCURRENT_REFRESHES = 4
 # Of racing uses of one grant, at most one is answered with tokens and the rest get invalid_grant.
@@ -35,16 +35,6 @@ BAD_REDIRECT_URIS = [
     "https://[not-an-ip]/cb",
     "https://user:password@app.example.com/cb",  # credentials: the toolkit never matches these
 ]
-
-
-def get_code(user, application) -> tuple[str, str]:
-    """The owner allows the app; returns the authorization code and its PKCE verifier."""
-    browser = Client()
-    browser.force_login(user)
-    verifier, challenge = pkce_pair()
-    response = browser.post("/o/authorize/", {**authorize_params(application, challenge), "allow": "Authorize"})
-    assert response.status_code == 302, response.content
-    return parse_qs(urlparse(response["Location"]).query)["code"][0], verifier
 
 
 def exchange(application, code, verifier):
