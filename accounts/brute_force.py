@@ -9,6 +9,11 @@ address guessing never locks the real user out elsewhere, while guesses spread o
 still end. A lockout ends by itself after a cool-off: a permanent one would let anyone who knows a
 username lock its owner out for good.
 
+An account lockout still lets guessers keep the owner out, renewed for as long as they go on. So
+the owner's own browsers are exempt (OWASP's "device cookies"): a successful sign-in leaves a signed
+cookie naming the account, and a sign-in to that account carrying it is counted against that cookie
+alone, with a limit of its own, never against the address or the account.
+
 At ``/o/token/`` a client secret is checked with a fast keyed hash (``accounts.hashers``), so every
 request is checked and one whose credentials verify is always served; failures are counted in the
 cache (django-ratelimit) per address and per client at an address, and past a limit answered 429.
@@ -20,11 +25,14 @@ import base64
 import binascii
 import logging
 import math
+import secrets
+from datetime import timedelta
 from urllib.parse import unquote_plus
 
 from axes.handlers.database import AxesDatabaseHandler
-from axes.helpers import get_cool_off, get_failure_limit
+from axes.helpers import get_client_username, get_cool_off, get_failure_limit
 from django.conf import settings
+from django.core import signing
 from django.db.models import Sum
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -43,14 +51,21 @@ logger = logging.getLogger(__name__)
 
 # --- sign-in (django-axes) ----------------------------------------------------------------------
 
+DEVICE_COOKIE_NAME = "signin_device"
+# A purpose of its own, so no other value signed with SECRET_KEY passes for a device cookie.
+DEVICE_COOKIE_SALT = "accounts.brute_force.device-cookie"
+
 
 class AccountAndAddressHandler(AxesDatabaseHandler):
-    """axes' database handler with a limit per address and a higher one per account.
+    """axes' database handler with a limit per address, a higher one per account, and trusted browsers.
 
     axes compares one failure count with one limit (``AXES_FAILURE_LIMIT``, the address's). With
     ``AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]`` it counts the failures of each and
     takes the larger. Here the account's count is scaled first, so that it reaches the address
     limit exactly when it reaches ``LOGIN_FAILURE_LIMIT_ACCOUNT``.
+
+    A sign-in carrying a valid device cookie for the account it names skips both: it is locked only
+    when that cookie has failed ``LOGIN_FAILURE_LIMIT_DEVICE`` times, and its failures count there only.
     """
 
     def get_failures(self, request, credentials: dict | None = None) -> int:
@@ -62,6 +77,88 @@ class AccountAndAddressHandler(AxesDatabaseHandler):
         address_limit = get_failure_limit(request, credentials)
         # floor(a * L / M) >= L exactly when a >= M: the account's count in the address's units.
         return max(by_address, by_account * address_limit // settings.LOGIN_FAILURE_LIMIT_ACCOUNT)
+
+    def is_locked(self, request, credentials: dict | None = None) -> bool:
+        device = trusted_device(request, get_client_username(request, credentials))
+        if device is None:
+            return super().is_locked(request, credentials)
+        usage = _device_usage(request, device, increment=False)
+        return usage is not None and usage["count"] >= usage["limit"]
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        device = None if request is None else trusted_device(request, get_client_username(request, credentials))
+        if device is None:
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        request.axes_credentials = credentials
+        if request.axes_locked_out:
+            return  # refused unchecked: as for addresses, a refused attempt counts nothing
+        usage = _device_usage(request, device, increment=True)
+        if usage is not None and usage["count"] >= usage["limit"]:
+            logger.warning(
+                "Sign-in: a trusted browser of %r reached %d failures; refused for %d s",
+                credentials.get("username"),
+                usage["limit"],
+                usage["time_left"],
+            )
+            request.axes_locked_out = True
+        return None
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        super().user_logged_in(sender, request, user, **kwargs)
+        # DeviceCookieMiddleware gives this browser a fresh device cookie for the account.
+        request.signed_in_username = user.get_username()
+
+
+def trusted_device(request, username: str | None) -> str | None:
+    """The id of the request's device cookie if it is valid, unexpired and names ``username``; else None."""
+    value = request.COOKIES.get(DEVICE_COOKIE_NAME)
+    if not value or not username:
+        return None
+    try:
+        data = signing.loads(value, salt=DEVICE_COOKIE_SALT, max_age=timedelta(days=settings.LOGIN_DEVICE_COOKIE_DAYS))
+    except signing.BadSignature:  # forged, altered or expired
+        return None
+    if not isinstance(data, dict) or data.get("username") != username or not isinstance(data.get("device"), str):
+        return None
+    return data["device"]
+
+
+def _device_usage(request, device: str, *, increment: bool) -> dict | None:
+    """django-ratelimit's count of failed sign-ins from one trusted browser, raised if ``increment``."""
+    return get_usage(
+        request,
+        group="sign-in-failures-device",
+        key=lambda group, request: device,
+        rate=f"{settings.LOGIN_FAILURE_LIMIT_DEVICE}/{settings.LOCKOUT_MINUTES}m",
+        increment=increment,
+    )
+
+
+class DeviceCookieMiddleware:
+    """Sets the device cookie on the answer to a successful sign-in (``AccountAndAddressHandler.user_logged_in``).
+
+    A new id each time, so a cookie locked by a thief's guesses is replaced at the owner's next
+    sign-in. Signed with ``SECRET_KEY`` and checked for age on every use; HttpOnly, and Secure
+    whenever the session cookie is. It names the last account that signed in on the browser.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        username = getattr(request, "signed_in_username", None)
+        if username is not None:
+            value = signing.dumps({"username": username, "device": secrets.token_urlsafe(16)}, salt=DEVICE_COOKIE_SALT)
+            response.set_cookie(
+                DEVICE_COOKIE_NAME,
+                value,
+                max_age=settings.LOGIN_DEVICE_COOKIE_DAYS * 24 * 3600,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
 
 def sign_in_lockout_response(request, original_response=None, credentials=None) -> HttpResponse:

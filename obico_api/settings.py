@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Gives a browser that signed in its device cookie (accounts/brute_force.py).
+    "accounts.brute_force.DeviceCookieMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into our 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -277,6 +279,14 @@ OAUTH_INTROSPECTION_CLIENT_IDS = env.list("OAUTH_INTROSPECTION_CLIENT_IDS", defa
 LOCKOUT_MINUTES = env.int("LOCKOUT_MINUTES", default=15)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT_ADDRESS", default=10)
 LOGIN_FAILURE_LIMIT_ACCOUNT = env.int("LOGIN_FAILURE_LIMIT_ACCOUNT", default=50)
+# A browser that signed in to an account before (a signed device cookie, OWASP's "device cookies")
+# signs in to it past both limits, so guessers cannot keep the owner out: its failures count against
+# its cookie alone, refused at this many until its LOCKOUT_MINUTES window ends (in the cache, like the
+# /o/token/ counters; as an address: a stolen cookie buys no more guesses than a fresh address).
+# A year: the cookie grants nothing without the password, and an owner who signs in rarely should
+# still be recognised.
+LOGIN_FAILURE_LIMIT_DEVICE = env.int("LOGIN_FAILURE_LIMIT_DEVICE", default=10)
+LOGIN_DEVICE_COOKIE_DAYS = env.int("LOGIN_DEVICE_COOKIE_DAYS", default=365)
 AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
 # The order matters: accounts.brute_force.AccountAndAddressHandler reads [address, account].
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]

@@ -9,6 +9,7 @@ Only failures count, and one address guessing never locks the real user out else
 """
 
 import base64
+import time
 from datetime import timedelta
 
 import pytest
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = OWNER_PASSWORD
 SECRET = "a-client-secret-of-the-test-application"
 ATTACKER, OWNER_HOME, ELSEWHERE = "203.0.113.9", "198.51.100.20", "192.0.2.33"
-ADDRESS_LIMIT, ACCOUNT_LIMIT = 3, 6
+ADDRESS_LIMIT, ACCOUNT_LIMIT, DEVICE_LIMIT = 3, 6, 4
 TOKEN_ADDRESS_LIMIT, CLIENT_ADDRESS_LIMIT = 4, 2
 
 
@@ -47,6 +48,7 @@ def brute_force_settings(settings):
     ]
     settings.AXES_FAILURE_LIMIT = ADDRESS_LIMIT
     settings.LOGIN_FAILURE_LIMIT_ACCOUNT = ACCOUNT_LIMIT
+    settings.LOGIN_FAILURE_LIMIT_DEVICE = DEVICE_LIMIT
     settings.TOKEN_FAILURE_LIMITS = {"address": TOKEN_ADDRESS_LIMIT, "client_address": CLIENT_ADDRESS_LIMIT}
 
 
@@ -156,6 +158,115 @@ def test_the_admin_sign_in_is_locked_out_too(owner):
     assert answers == [200] * (ADDRESS_LIMIT - 1) + [429, 429]
     assert sign_in(PASSWORD, ATTACKER, path="/admin/login/").status_code == 429
     assert sign_in(PASSWORD, OWNER_HOME, path="/admin/login/").status_code == 302
+
+
+# --- sign-in from a trusted browser (OWASP "device cookies") -------------------------------------
+# A browser that signed in to an account before carries a signed cookie naming that account; with it
+# the owner's sign-in is counted against that cookie only, so guesses from elsewhere cannot lock the
+# owner out. Everything without a valid cookie for the account stays under the limits above.
+
+LOGIN = "/accounts/login/"
+
+
+def lock_the_account():
+    """The issue's attack, scaled to the test's limits: failures spread over addresses until the account is locked."""
+    addresses = [f"203.0.113.{n}" for n in range(1, 4)]
+    answers = [sign_in(f"wrong-{n}", address).status_code for address in addresses for n in range(2)]
+    assert answers[-1] == 429
+
+
+def trusted_browser(address: str = OWNER_HOME, username: str = "owner") -> Client:
+    """A browser that has signed in (and out again) before: it holds the account's device cookie."""
+    browser = Client()
+    assert browser.post(LOGIN, {"username": username, "password": PASSWORD}, REMOTE_ADDR=address).status_code == 302
+    browser.post("/accounts/logout/", REMOTE_ADDR=address)
+    return browser
+
+
+@pytest.mark.parametrize("path", [LOGIN, "/admin/login/"])
+def test_the_owner_signs_in_from_a_browser_that_signed_in_before_while_the_account_is_locked(owner, path):
+    owner.is_staff = True
+    owner.save()
+    browser = trusted_browser()
+    lock_the_account()
+
+    fresh = sign_in(PASSWORD, OWNER_HOME, path=path)
+    trusted = browser.post(path, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=OWNER_HOME)
+
+    assert fresh.status_code == 429  # a browser the account never signed in from: the lockout holds
+    assert trusted.status_code == 302
+    assert browser.session["_auth_user_id"] == str(owner.pk)
+
+
+def test_a_trusted_browser_gets_in_even_from_an_address_that_is_locked_out(owner):
+    # The owner shares a café's address with the guesser.
+    browser = trusted_browser(ATTACKER)
+    for n in range(ADDRESS_LIMIT):
+        sign_in(f"wrong-{n}", ATTACKER)
+    assert sign_in(PASSWORD, ATTACKER).status_code == 429
+
+    response = browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=ATTACKER)
+
+    assert response.status_code == 302
+
+
+def test_guessing_stays_throttled_while_the_owner_can_sign_in(owner):
+    trusted_browser()
+    lock_the_account()
+    # The attacker's own account gives them a valid device cookie, but one naming their account.
+    mallory = UserFactory(username="mallory")
+    mallory.set_password(PASSWORD)
+    mallory.save()
+    attacker = trusted_browser(ATTACKER, username="mallory")
+    forged = Client()
+    forged.cookies["signin_device"] = "owner:forged"
+
+    with_own_cookie = attacker.post(LOGIN, {"username": "owner", "password": "guess"}, REMOTE_ADDR=ELSEWHERE)
+    with_forged_cookie = forged.post(LOGIN, {"username": "owner", "password": "guess"}, REMOTE_ADDR=ELSEWHERE)
+
+    assert with_own_cookie.status_code == 429
+    assert with_forged_cookie.status_code == 429
+    assert sign_in("guess", "192.0.2.99").status_code == 429
+
+
+def test_a_stolen_device_cookie_gives_only_a_few_guesses_and_locks_only_itself(owner):
+    stolen = Client()
+    stolen.cookies["signin_device"] = trusted_browser().cookies["signin_device"].value
+    addresses = [f"203.0.113.{n}" for n in range(1, 20)]
+
+    answers = [
+        stolen.post(LOGIN, {"username": "owner", "password": f"wrong-{n}"}, REMOTE_ADDR=address).status_code
+        for n, address in enumerate(addresses[: DEVICE_LIMIT + 2])
+    ]
+    right = stolen.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=addresses[-1])
+
+    assert answers == [200] * (DEVICE_LIMIT - 1) + [429] * 3
+    assert right.status_code == 429
+    # Counted against the cookie only: the account and the addresses are not locked by them.
+    assert not AccessAttempt.objects.exists()
+    assert sign_in(PASSWORD, OWNER_HOME).status_code == 302
+
+
+def test_the_device_cookie_is_signed_http_only_and_lasts_a_year(owner, settings):
+    browser = Client()
+    browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=OWNER_HOME)
+
+    cookie = browser.cookies["signin_device"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == 365 * 24 * 3600 == settings.LOGIN_DEVICE_COOKIE_DAYS * 24 * 3600
+    assert PASSWORD not in cookie.value
+
+
+def test_an_expired_device_cookie_is_not_trusted(owner, monkeypatch):
+    browser = trusted_browser()
+    lock_the_account()
+    later = time.time() + 366 * 24 * 3600
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+
+    response = browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=OWNER_HOME)
+
+    assert response.status_code == 429
 
 
 # --- /o/token/ ----------------------------------------------------------------------------------
