@@ -233,12 +233,20 @@ class CodeFlowOnlyValidator(OAuth2Validator):
 
 
 class CheckedAuthorizationView(AuthorizationView):
-    """The toolkit's consent view, checking the posted answer as strictly as the page it came from.
+    """The toolkit's consent view: always shown, and checking the posted answer as strictly as the page.
 
     The toolkit validates the request when it shows the page, but on Deny it redirects to
     whatever ``redirect_uri`` the form posts back, unchecked (a malformed one was a 500). The
     posted fields are validated again first: a bad client or redirect URI is the error page.
     """
+
+    def get(self, request, *args, **kwargs):
+        # The toolkit skips the page when the request says approval_prompt=auto and the user has a
+        # live token of the app with these scopes: any page could then send the signed-in owner here
+        # and the app would get a code without a click. The consent page is always shown.
+        request.GET = request.GET.copy()
+        request.GET["approval_prompt"] = "force"
+        return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         try:

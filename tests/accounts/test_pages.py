@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.test import Client
-from oauth2_provider.models import AccessToken, Application, RefreshToken
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from accounts.oauth import redirect_uri_problem
 from tests.factories import OWNER_PASSWORD, AccessTokenFactory, ApplicationFactory, UserFactory
@@ -117,6 +117,20 @@ def test_deny_returns_access_denied_and_the_state(browser, application):
     assert query["error"] == ["access_denied"]
     assert query["state"] == ["st4te"]
     assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize("approval_prompt", ["auto", "force", "anything"])
+def test_an_app_the_owner_allowed_before_still_gets_the_consent_page(browser, owner, application, approval_prompt):
+    # approval_prompt=auto would let an app skip consent for a user who allowed it before: a page
+    # that sends the signed-in owner to /o/authorize/ would get a code with no click. Ignored.
+    AccessTokenFactory(user=owner, application=application, scope="read write")
+    codes_before = Grant.objects.count()
+
+    response = browser.get("/o/authorize/", authorize_params(application, approval_prompt=approval_prompt))
+
+    assert response.status_code == 200
+    assert "Allow <strong>Spaghetti Watcher</strong> to use your printers?" in response.content.decode()
+    assert Grant.objects.count() == codes_before
 
 
 def test_an_unknown_app_is_a_clear_error_page(browser, application):
