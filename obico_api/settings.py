@@ -195,6 +195,11 @@ REST_FRAMEWORK = {
     },
     "UNAUTHENTICATED_USER": None,
 }
+# The most of a user's limits (both) one of the user's apps may spend, so one app cannot starve the
+# user's others: with a half, a second app always has the other half. 1 turns the shares off.
+THROTTLE_APP_SHARE = env.float("THROTTLE_APP_SHARE", default=0.5)
+if not 0 < THROTTLE_APP_SHARE <= 1:
+    raise ImproperlyConfigured("THROTTLE_APP_SHARE must be more than 0 and at most 1.")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Print-failure detection API",

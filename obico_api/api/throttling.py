@@ -5,6 +5,11 @@ holds them), or the application for its own client-credentials tokens (no user),
 network for calls without a token. Counting per token would let a client buy a fresh budget by
 authorizing again or through a second app.
 
+Inside a user's limit each of the user's apps (a (user, app) pair) may spend only its share,
+``THROTTLE_APP_SHARE`` of it, so that one app, buggy or hostile, cannot spend the budget of the
+user's other apps. A call over its app's share is refused before it is charged to the user: what
+the app keeps sending costs the others nothing.
+
 Counters live in Django's cache: per worker process with the default local-memory cache, shared
 by every worker when ``CACHE_URL`` points at Redis.
 
@@ -21,6 +26,7 @@ cost one token lookup. What a caller without a token can spend here is the publi
 import ipaddress
 import math
 
+from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from obico_api.api.client_address import client_address
@@ -58,8 +64,16 @@ def caller_key(request) -> str | None:
     return f"address:{network}" if network else None
 
 
+def app_share_key(request) -> str | None:
+    """The (user, app) pair a user's token spends a share for: ``user:<id>:app:<id>``; None for other callers."""
+    token = request.auth
+    if token is None or token.user_id is None:
+        return None
+    return f"user:{token.user_id}:app:{token.application_id}"
+
+
 class ApiRateThrottle(SimpleRateThrottle):
-    """Requests per caller (``THROTTLE_RATES["api"]``)."""
+    """Requests per caller (``THROTTLE_RATES["api"]``), and per (user, app) pair a share of the user's."""
 
     scope = "api"
 
@@ -78,7 +92,14 @@ class ApiRateThrottle(SimpleRateThrottle):
         self.now = self.timer()
         window_start = self.now - self.now % self.duration
         self.window_end = window_start + self.duration
-        return self._count(f"{caller}:{int(window_start)}") <= self.num_requests
+        window = int(window_start)
+        share = settings.THROTTLE_APP_SHARE
+        pair = app_share_key(request)
+        if pair is not None and share < 1:
+            app_limit = max(1, math.floor(self.num_requests * share))
+            if self._count(f"{self.cache_format % {'scope': self.scope, 'ident': pair}}:{window}") > app_limit:
+                return False
+        return self._count(f"{caller}:{window}") <= self.num_requests
 
     def _count(self, key: str) -> int:
         """This request's number in the window: the counter after adding it."""
