@@ -5,7 +5,7 @@ The API under /api/v1/, OAuth 2 under /o/, the admin under /admin/, the probes a
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
@@ -17,7 +17,8 @@ urlpatterns = [
     path("api/v1/", include("printers.urls")),
     path("api/v1/", include("prints.urls")),
     path("api/v1/", include("webhooks.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Generated once per process (views.SchemaApi): it depends on the code alone.
+    path("api/schema/", views.SchemaApi.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("detection.urls")),
     path("o/", include("accounts.oauth_urls")),

@@ -3,6 +3,7 @@
 import pytest
 import yaml
 from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
 
 
 def test_schema_generates_without_warnings_and_validates(tmp_path):
@@ -30,3 +31,29 @@ def test_schema_and_docs_are_served_without_a_token(client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()  # assets come from the sidecar package
+
+
+@pytest.mark.django_db
+def test_the_schema_is_generated_once_per_process_not_per_request(client, monkeypatch):
+    generated = []
+    generate = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        generated.append(1)
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    formats = ["application/vnd.oai.openapi", "application/vnd.oai.openapi+json"]
+    first = {accept: client.get("/api/schema/", headers={"Accept": accept}) for accept in formats}
+    made_by_the_first = len(generated)  # 0 where an earlier test already had it generated
+
+    again = {accept: client.get("/api/schema/?lang=de&version=2", headers={"Accept": accept}) for accept in formats}
+
+    assert made_by_the_first <= 1
+    assert len(generated) == made_by_the_first
+    for accept in formats:
+        assert again[accept].status_code == 200
+        assert again[accept].content == first[accept].content
+        assert again[accept].headers["Content-Type"] == first[accept].headers["Content-Type"]
+    assert first["application/vnd.oai.openapi"].headers["Content-Type"] == "application/vnd.oai.openapi; charset=utf-8"
+    assert yaml.safe_load(first["application/vnd.oai.openapi"].content) == first[formats[1]].json()

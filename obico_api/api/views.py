@@ -1,10 +1,14 @@
-"""JSON answers for requests that never reach an API view."""
+"""JSON answers for requests that never reach an API view, and the OpenAPI schema's view."""
 
 import logging
+import threading
+from typing import ClassVar
 
 from django.core.exceptions import SuspiciousOperation
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 
 from obico_api.api.exceptions import error_body, suspicious_request_error
 
@@ -36,3 +40,34 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return JsonResponse(error_body("Permission denied.", code="permission_denied"), status=403)
+
+
+class SchemaApi(SpectacularAPIView):
+    """The OpenAPI schema, generated once per process and rendered once per format.
+
+    It depends on the code alone (public: every endpoint, whoever asks), yet generating and
+    rendering it for each anonymous request cost about one predict of CPU (issue 23). So it is
+    served from memory, as one bytes string per renderer (YAML or JSON). ``?lang``, ``?version`` and
+    media-type parameters such as ``indent`` are ignored: the API has one language and one version,
+    and a cache keyed on what clients send would grow with whatever they send.
+    """
+
+    _schema: ClassVar[dict | None] = None
+    _rendered: ClassVar[dict[type, bytes]] = {}  # renderer class -> its rendering of _schema
+    _lock = threading.Lock()
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        renderer = request.accepted_renderer
+        with self._lock:
+            if SchemaApi._schema is None:
+                # No request: nothing in the schema depends on one.
+                generator = self.generator_class(urlconf=self.urlconf, patterns=self.patterns)
+                SchemaApi._schema = generator.get_schema(request=None, public=self.serve_public)
+            if type(renderer) not in self._rendered:
+                self._rendered[type(renderer)] = renderer.render(SchemaApi._schema, renderer.media_type)
+            content = self._rendered[type(renderer)]
+        content_type = f"{renderer.media_type}; charset={renderer.charset}" if renderer.charset else renderer.media_type
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="{self._get_filename(request, None)}"'
+        return response
