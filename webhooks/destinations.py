@@ -24,9 +24,13 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # NAT64's well-known prefix (RFC 6052): its last 32 bits are an IPv4 address that a gateway reaches.
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
-# getaddrinfo() has no timeout of its own; lookups run here so a caller waits a bounded time. A few
-# threads: a lookup that hangs holds one until the system resolver gives up, and later ones queue.
-_resolver_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+# getaddrinfo() has no timeout of its own; lookups run here so a caller waits a bounded time. A
+# lookup that hangs holds a thread until the system resolver gives up, and later ones queue: twice
+# the worker's delivery threads, so receivers whose names hang (one lookup in flight each, per
+# ``webhooks/worker.py``) leave threads for everyone else's. Threads start only when used.
+_resolver_pool = ThreadPoolExecutor(
+    max_workers=max(4, 2 * settings.WEBHOOKS["WORKER_THREADS"]), thread_name_prefix="webhook-dns"
+)
 
 
 class DestinationRefused(ValueError):
@@ -112,6 +116,7 @@ def destination_resolve(url: str, *, allow_private: bool, timeout: float, requir
     try:
         infos = lookup.result(timeout=timeout)
     except (OSError, UnicodeError, FutureTimeout):  # no such name, no answer in time, or not a valid name
+        lookup.cancel()  # one still queued need not run at all
         raise DestinationRefused("The URL's host could not be resolved.") from None
     addresses: list[str] = []
     for family, _type, _proto, _canonname, sockaddr in infos:

@@ -6,6 +6,8 @@ import json
 import logging
 import secrets
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
@@ -63,64 +65,105 @@ def webhook_event_enqueue(*, event: str, application_id: int | None, data: dict)
     return WebhookDelivery.objects.create(webhook=webhook, event=event, payload=payload, next_attempt_at=now)
 
 
-def webhook_deliveries_claim(*, limit: int) -> list[WebhookDelivery]:
-    """Take up to ``limit`` due deliveries for this worker by leasing them.
+def webhook_deliveries_claim(
+    *, limit: int, busy_webhook_ids: Collection[int] = (), after_webhook_id: int = 0
+) -> list[WebhookDelivery]:
+    """Take up to ``limit`` due deliveries for this worker by leasing them, at most one per webhook.
 
-    The lease (``LEASE_SECONDS``) is how long other workers leave them alone; a worker that dies
-    holding one only delays it.
+    Webhooks take turns: the oldest due delivery of each, in webhook order from ``after_webhook_id``
+    (the last one this worker served) round to the start, so a receiver with a backlog cannot keep
+    the others waiting. Webhooks in ``busy_webhook_ids`` (this worker's deliveries in flight) are
+    skipped. The lease (``LEASE_SECONDS``) is how long other workers leave a delivery alone; a worker
+    that dies holding one only delays it.
     """
     config = settings.WEBHOOKS
     now = timezone.now()
-    with transaction.atomic():
-        due = list(
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-            .select_related("webhook")
-            .order_by("next_attempt_at")[:limit]
-        )
-        WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
-            next_attempt_at=now + timedelta(seconds=config["LEASE_SECONDS"])
-        )
-    return due
+    lease_end = now + timedelta(seconds=config["LEASE_SECONDS"])
+    skip = set(busy_webhook_ids)
+    claimed: list[WebhookDelivery] = []
+    cursor: int | None = after_webhook_id
+    while cursor is not None and len(claimed) < limit:  # ends: each turn skips a webhook, or wraps once
+        with transaction.atomic():
+            delivery = (
+                # PostgreSQL: a row another worker is claiming is skipped, not waited for. SQLite has
+                # no row locks; its transactions take the write lock at BEGIN (IMMEDIATE), so claims
+                # run one at a time, and the conditional update below keeps a claim exact regardless.
+                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, webhook_id__gt=cursor)
+                .exclude(webhook_id__in=skip)
+                .select_related("webhook")
+                .order_by("webhook_id", "next_attempt_at", "pk")
+                .first()
+            )
+            if delivery is None:
+                cursor = 0 if cursor else None  # round to the start once
+                continue
+            taken = WebhookDelivery.objects.filter(
+                pk=delivery.pk, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+            ).update(next_attempt_at=lease_end)
+        skip.add(delivery.webhook_id)
+        cursor = delivery.webhook_id
+        if taken:
+            delivery.next_attempt_at = lease_end
+            claimed.append(delivery)
+    return claimed
 
 
-def webhook_delivery_attempt(*, delivery: WebhookDelivery) -> bool:
-    """POST one signed delivery and record the outcome; True when the receiver took it (2xx)."""
-    status_code, error = _delivery_post(delivery)
-    _delivery_outcome_record(delivery, status_code=status_code, error=error)
-    return not error
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """A delivery's POST, signed and ready: all a sending thread needs, without the database."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
 
 
-def _delivery_post(delivery: WebhookDelivery) -> tuple[int | None, str]:
-    """Sign and POST the delivery's payload; the receiver's status code and an error ("" on a 2xx)."""
-    config = settings.WEBHOOKS
+def webhook_delivery_request(*, delivery: WebhookDelivery) -> DeliveryRequest:
+    """Sign the delivery's payload for sending now."""
     body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    event_id = delivery.payload["id"]
     timestamp = int(timezone.now().timestamp())
+    signature = sign(
+        secret=delivery.webhook.secret, event_id=event_id, timestamp=timestamp, event=delivery.event, body=body
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "obico-api-webhooks/1",
-        "X-Webhook-Id": delivery.payload["id"],
+        "X-Webhook-Id": event_id,
         "X-Webhook-Event": delivery.event,
         "X-Webhook-Timestamp": str(timestamp),
-        "X-Webhook-Signature": sign(secret=delivery.webhook.secret, timestamp=timestamp, body=body),
+        "X-Webhook-Signature": signature,
     }
+    return DeliveryRequest(url=delivery.webhook.url, body=body, headers=headers)
+
+
+def webhook_delivery_send(*, request: DeliveryRequest) -> tuple[int | None, str]:
+    """POST a signed delivery once; the receiver's status code and an error ("" on a 2xx).
+
+    Touches no database, so a worker may run it on any thread. A refusal's error holds the start of
+    the receiver's answer (``MAX_RESPONSE_BYTES`` at most), for the admin to see why.
+    """
+    config = settings.WEBHOOKS
     try:
         # Resolves the host once, checks every address and connects to a checked one (DNS rebinding).
-        response = webhook_post(
-            delivery.webhook.url,
-            data=body,
-            headers=headers,
-            timeout=config["TIMEOUT_SECONDS"],
+        reply = webhook_post(
+            request.url,
+            data=request.body,
+            headers=request.headers,
+            deadline=config["TIMEOUT_SECONDS"],
+            max_response_bytes=config["MAX_RESPONSE_BYTES"],
             allow_private=config["ALLOW_PRIVATE_NETWORKS"],
             resolve_timeout=config["RESOLVE_TIMEOUT_SECONDS"],
         )
     except (requests.RequestException, ValueError, OSError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
-    status_code = response.status_code
-    return status_code, "" if 200 <= status_code < 300 else f"HTTP {status_code}"
+    if 200 <= reply.status_code < 300:
+        return reply.status_code, ""
+    answer = " ".join(reply.body.decode("utf-8", errors="replace").split())
+    return reply.status_code, f"HTTP {reply.status_code}: {answer}" if answer else f"HTTP {reply.status_code}"
 
 
-def _delivery_outcome_record(delivery: WebhookDelivery, *, status_code: int | None, error: str) -> None:
+def webhook_delivery_record(*, delivery: WebhookDelivery, status_code: int | None, error: str) -> None:
     """Mark the delivery delivered, failed for good, or due again after its back-off."""
     config = settings.WEBHOOKS
     delivery.attempts += 1
@@ -142,11 +185,3 @@ def _delivery_outcome_record(delivery: WebhookDelivery, *, status_code: int | No
     delivery.save(
         update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
     )
-
-
-def webhook_deliver_due(*, limit: int = 20) -> int:
-    """Deliver what is due now; returns how many deliveries were attempted."""
-    claimed = webhook_deliveries_claim(limit=limit)
-    for delivery in claimed:
-        webhook_delivery_attempt(delivery=delivery)
-    return len(claimed)

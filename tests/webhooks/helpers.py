@@ -1,10 +1,13 @@
-"""Test doubles for webhook delivery: a loopback receiver, a scripted resolver, a TLS receiver."""
+"""Test doubles for webhook delivery: loopback receivers, a scripted resolver, a TLS receiver."""
 
 import datetime
 import ipaddress
 import socket
+import socketserver
 import ssl
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -18,19 +21,23 @@ _real_getaddrinfo = socket.getaddrinfo
 class Receiver:
     """A real HTTP server on loopback that records what it is sent and answers ``status``.
 
-    ``tls`` (an ``ssl.SSLContext``) makes it HTTPS; ``location`` is sent as a redirect target.
+    ``tls`` (an ``ssl.SSLContext``) makes it HTTPS; ``location`` is sent as a redirect target;
+    ``before_reply``, when set, is called after a request is recorded and before it is answered.
     """
 
     def __init__(self, tls: ssl.SSLContext | None = None):
         self.requests = []
         self.status = 200
         self.location = None
+        self.before_reply: Callable[[], None] | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                if receiver.before_reply is not None:
+                    receiver.before_reply()
                 self.send_response(receiver.status)
                 if receiver.location:
                     self.send_header("Location", receiver.location)
@@ -51,6 +58,96 @@ class Receiver:
     def stop(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class RawReceiver:
+    """A loopback server that reads one HTTP request per connection, then hands the socket to ``reply``.
+
+    ``reply(sock)`` writes whatever bytes it likes (a trickle, a huge body) and returns how many it
+    sent; it must end on its own (bounded loops), and a client that hangs up ends it early
+    (``OSError``). ``sent`` holds the count for each connection; ``tls`` makes it HTTPS.
+    """
+
+    def __init__(self, reply: Callable[[socket.socket], int], tls: ssl.SSLContext | None = None):
+        self.requests: list[bytes] = []
+        self.sent: list[int] = []
+        receiver = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self):
+                sock = self.request
+                sock.settimeout(5)  # a test's client that stops reading cannot hold this thread longer
+                if tls is not None:
+                    sock = tls.wrap_socket(sock, server_side=True)
+                request = b""
+                while b"\r\n\r\n" not in request and len(request) < 65536:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        return
+                    request += chunk
+                head, _, body = request.partition(b"\r\n\r\n")
+                fields = dict(line.split(b":", 1) for line in head.split(b"\r\n")[1:] if b":" in line)
+                length = int({k.strip().lower(): v for k, v in fields.items()}.get(b"content-length", 0))
+                while len(body) < length:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        return
+                    body += chunk
+                receiver.requests.append(head + b"\r\n\r\n" + body)
+                receiver.sent.append(reply(sock))
+
+        class Server(socketserver.ThreadingTCPServer):
+            block_on_close = True  # ``stop`` waits for the replies (each bounded) to end, so ``sent`` is complete
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def trickle(data: bytes, *, every: float, head: bytes = b"") -> Callable[[socket.socket], int]:
+    """A ``RawReceiver`` reply that sends ``head`` at once, then ``data`` one byte at a time, ``every`` seconds apart.
+
+    Returns (as ``sent``) how many bytes of ``data`` went out.
+    """
+
+    def reply(sock: socket.socket) -> int:
+        sent = 0
+        try:
+            sock.sendall(head)
+            for byte in data:
+                sock.sendall(bytes([byte]))
+                sent += 1
+                time.sleep(every)
+        except OSError:  # the client hung up
+            pass
+        return sent
+
+    return reply
+
+
+def huge_reply(*, status: int, body_bytes: int, chunk: bytes = b"x" * 65536) -> Callable[[socket.socket], int]:
+    """A ``RawReceiver`` reply announcing and then streaming ``body_bytes`` bytes of body."""
+
+    def reply(sock: socket.socket) -> int:
+        head = f"HTTP/1.1 {status} Whatever\r\nContent-Length: {body_bytes}\r\nConnection: close\r\n\r\n"
+        sent = 0
+        try:
+            sock.sendall(head.encode())
+            while sent < body_bytes:
+                part = chunk[: body_bytes - sent]
+                sock.sendall(part)
+                sent += len(part)
+        except OSError:  # the client hung up (or stopped reading for 5 s)
+            pass
+        return sent
+
+    return reply
 
 
 class ScriptedResolver:

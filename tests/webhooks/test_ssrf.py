@@ -18,8 +18,9 @@ from tests.webhooks.conftest import PUBLIC_ADDRESS
 from tests.webhooks.helpers import Receiver, make_ca_and_server_context
 from webhooks.destinations import DestinationRefused, address_is_public, destination_resolve
 from webhooks.models import Webhook, WebhookDelivery
-from webhooks.services import webhook_deliver_due, webhook_set
+from webhooks.services import webhook_set
 from webhooks.transport import PinnedAddressAdapter, webhook_post
+from webhooks.worker import webhook_deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -172,14 +173,28 @@ def test_tls_checks_the_certificate_against_the_host_name_not_the_address(dns, t
     try:
         if accepted:
             response = webhook_post(
-                url, data=b"{}", headers={}, timeout=5, allow_private=True, resolve_timeout=5, verify=ca_path
+                url,
+                data=b"{}",
+                headers={},
+                deadline=5,
+                max_response_bytes=1024,
+                allow_private=True,
+                resolve_timeout=5,
+                verify=ca_path,
             )
             assert response.status_code == 200
             assert len(server.requests) == 1
         else:
             with pytest.raises(requests.exceptions.SSLError, match="hostname"):
                 webhook_post(
-                    url, data=b"{}", headers={}, timeout=5, allow_private=True, resolve_timeout=5, verify=ca_path
+                    url,
+                    data=b"{}",
+                    headers={},
+                    deadline=5,
+                    max_response_bytes=1024,
+                    allow_private=True,
+                    resolve_timeout=5,
+                    verify=ca_path,
                 )
             assert server.requests == []
     finally:

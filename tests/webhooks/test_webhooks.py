@@ -14,8 +14,9 @@ from tests.factories import AccessTokenFactory, ApplicationFactory
 from tests.onnx_models import write_detector_model
 from tests.webhooks.helpers import Receiver
 from webhooks.models import Webhook, WebhookDelivery
-from webhooks.services import webhook_deliver_due, webhook_deliveries_claim, webhook_set
+from webhooks.services import webhook_deliveries_claim, webhook_set
 from webhooks.signing import retry_delay, sign, verify
+from webhooks.worker import webhook_deliver_due
 
 pytestmark = pytest.mark.django_db
 
@@ -45,26 +46,34 @@ def app_api(app_with_webhook, user):
 # --- signing (pure) --------------------------------------------------------------------------------
 
 
-def test_signature_is_hmac_sha256_of_timestamp_and_body():
-    # printf '1700000000.{"a":1}' | openssl dgst -sha256 -hmac key
-    assert sign(secret="key", timestamp=1700000000, body=b'{"a":1}') == (
-        "sha256=a438e398bfafc57e4396bb7fc2304422f0f768e965d073ca313cb52e22e6ad03"
-    )
+EVENT_ID = "b1f6e2a0-0000-4000-8000-000000000001"
+
+
+def test_signature_is_hmac_sha256_of_id_timestamp_event_and_body():
+    # printf '<id>.1700000000.print.started.{"a":1}' | openssl dgst -sha256 -hmac key
+    signature = sign(secret="key", event_id=EVENT_ID, timestamp=1700000000, event="print.started", body=b'{"a":1}')
+
+    assert signature == "v1=2dfea3550907a60904b72819476b8ceacb011434c97ce0ac87ae8132bbadef7b"
 
 
 @pytest.mark.parametrize(
-    ("secret", "timestamp", "body", "now", "valid"),
+    ("change", "valid"),
     [
-        ("key", 1000, b"x", 1000, True),
-        ("other", 1000, b"x", 1000, False),
-        ("key", 1000, b"y", 1000, False),
-        ("key", 1000, b"x", 1301, False),  # too old: a replay
+        ({}, True),
+        ({"secret": "other"}, False),
+        ({"body": b"y"}, False),
+        ({"now": 1301}, False),  # too old: a replay after the window
+        ({"event_id": "another-id"}, False),  # a replay under a new id, past the receiver's dedupe
+        ({"event": "print.failure"}, False),  # a replay as another event
+        ({"signature": "sha256=" + "0" * 64}, False),  # another scheme
+        ({"signature": "v1=\u00e9"}, False),  # not ASCII: refused, not an error
     ],
 )
-def test_verify_checks_secret_body_and_age(secret, timestamp, body, now, valid):
-    signature = sign(secret="key", timestamp=1000, body=b"x")
+def test_verify_checks_secret_id_event_body_and_age(change, valid):
+    sent = {"event_id": EVENT_ID, "timestamp": 1000, "event": "print.started", "body": b"x"}
+    received = {**sent, "secret": "key", "signature": sign(secret="key", **sent), "now": 1000, **change}
 
-    assert verify(secret=secret, timestamp=timestamp, body=body, signature=signature, now=now) is valid
+    assert verify(**received) is valid
 
 
 @pytest.mark.parametrize(("attempts", "delay"), [(1, 10), (2, 20), (5, 160), (9, 2560), (10, 3600), (12, 3600)])
@@ -133,7 +142,9 @@ def test_print_started_is_delivered_signed_to_the_app_that_started_it(app_api, p
     assert headers["X-Webhook-Event"] == "print.started"
     assert verify(
         secret=webhook.secret,
+        event_id=headers["X-Webhook-Id"],
         timestamp=int(headers["X-Webhook-Timestamp"]),
+        event=headers["X-Webhook-Event"],
         body=body,
         signature=headers["X-Webhook-Signature"],
         now=int(time.time()),
@@ -240,6 +251,15 @@ def test_worker_command_delivers_what_is_due_and_exits_with_once(app_api, printe
     call_command("deliver_webhooks", "--once")
 
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_command_touches_its_heartbeat_file_for_the_health_check(receiver, tmp_path):
+    heartbeat = tmp_path / "alive"
+
+    call_command("deliver_webhooks", "--once", "--heartbeat", str(heartbeat))
+
+    assert heartbeat.exists()
 
 
 def test_verdict_escalation_sends_warning_and_failure_once_each(
