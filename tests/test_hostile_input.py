@@ -9,6 +9,7 @@ from detection.models import PrinterStats
 from printers.models import Printer
 from prints.models import Print
 from tests.conftest import make_image_bytes, snapshot
+from tests.detection import hostile_images as hostile
 from tests.detection.test_image import (
     GARBAGE_EXIF,
     png_declaring,
@@ -269,3 +270,74 @@ def test_a_valid_upload_still_works_after_all_that(api, printing):
     )
 
     assert response.status_code == 200
+
+
+# --- Issue 23: refused formats, uploads made of markers or chunks, JPEGs that hold the whole frame ---
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (hostile.eps(5 * MIB), "img: EPS images are not accepted; send a JPEG, PNG or WebP image."),
+        (hostile.gif_comment_blocks(5 * MIB), "img: GIF images are not accepted; send a JPEG, PNG or WebP image."),
+        (hostile.im(5 * MIB), "img: The file is not a JPEG, PNG or WebP image."),
+        (
+            hostile.jpeg_of_com_segments(5 * MIB)[:-2],
+            "img: The image file is too large: 5,242,876 bytes; a JPEG may have at most 655,360.",
+        ),
+        (
+            hostile.jpeg_of_com_segments(640 * 1024),
+            "img: The JPEG has more than 1,000 marker segments; at most 1,000 are accepted "
+            "(an encoder writes about 10).",
+        ),
+        (hostile.jpeg_of_rst_markers(640 * 1024), "img: The image data is corrupt or truncated."),
+        (
+            hostile.png_with_chunks(54_000),
+            "img: The PNG has more than 1,000 chunks; at most 1,000 are accepted (an encoder writes tens).",
+        ),
+        (
+            hostile.sequential_jpeg((4096, 4096)),
+            "img: The image is too large: 4096x4096 pixels; a multi-scan JPEG may have at most 1,228,800.",
+        ),
+    ],
+    ids=[
+        "eps-5mib",
+        "gif-comment-sub-blocks-5mib",
+        "im-5mib",
+        "jpeg-5mib-of-com-segments",
+        "jpeg-640kib-of-com-segments",
+        "jpeg-640kib-of-rst-markers",
+        "png-54000-empty-chunks",
+        "jpeg-4096x4096-in-3-scans",
+    ],
+)
+def test_hostile_uploads_are_400_with_their_reason_before_pillow_opens_them(api, printing, monkeypatch, data, error):
+    opened = []
+    monkeypatch.setattr("detection.image.Image.open", lambda *args, **kwargs: opened.append(args))
+
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {"error": error, "code": "invalid", "details": {"img": [error.removeprefix("img: ")]}}
+    assert opened == []
+    stats = PrinterStats.objects.get(printer=printing)
+    assert (stats.prediction_num, stats.last_p) == (0, None)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        hostile.jpeg_with_app_segment(hostile.exif_pointing_many_tags_at_one_blob()),
+        hostile.jpeg_with_app_segment(hostile.photoshop_resources(), marker=0xED, copies=9),
+        hostile.png_with_chunks(900),
+        hostile.sequential_jpeg((640, 480)),
+    ],
+    ids=["jpeg-exif-bomb", "jpeg-photoshop-blocks", "png-900-chunks", "jpeg-3-scans-640x480"],
+)
+def test_uploads_within_the_limits_whose_metadata_is_hostile_are_scored(api, printing, data):
+    response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot(data)}, format="multipart")
+
+    assert response.status_code == 200
+    assert PrinterStats.objects.get(printer=printing).prediction_num == 1

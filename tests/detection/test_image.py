@@ -8,8 +8,10 @@ import zlib
 import pytest
 from PIL import Image
 
-from detection.image import ImageLimits, InvalidImage, decode_image, read_header
+from detection.image import ImageLimits, InvalidImage, check_limits, decode_image, decode_plan, read_header
+from detection.region import Region, decode_size
 from tests.conftest import make_image_bytes
+from tests.detection import hostile_images as hostile
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
@@ -329,3 +331,193 @@ def test_a_16_bit_png_is_refused_from_its_header(nothing_is_opened):
 
     with pytest.raises(InvalidImage, match=r"^16-bit PNG images are not accepted; send 8 bits a channel\.$"):
         decode_image(sixteen_bit, limits=LIMITS)
+
+
+# --- Issue 23: refused formats never reach Pillow, tiny markers and chunks, decoding memory ----------
+
+SERVICE = ImageLimits()  # the service's defaults (detection/defaults.py)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (hostile.eps(), "EPS images are not accepted"),
+        (hostile.gif_comment_blocks(), "GIF images are not accepted"),
+        (hostile.im(), r"^The file is not a JPEG, PNG or WebP image\.$"),
+        (hostile.iptc(), r"^The file is not a JPEG, PNG or WebP image\.$"),
+        (b"II*\x00" + b"\x00" * 100, "TIFF images are not accepted"),
+        (b"BM" + b"\x00" * 100, "BMP images are not accepted"),
+    ],
+    ids=["eps-10mib", "gif-comment-sub-blocks-10mib", "im-10mib", "iptc-10mib", "tiff", "bmp"],
+)
+@pytest.mark.parametrize("limits", [SERVICE, None], ids=["limits", "trusted"])
+def test_a_refused_format_is_named_from_its_magic_bytes_without_pillow(monkeypatch, data, message, limits):
+    opened = []
+    monkeypatch.setattr("detection.image.Image.open", lambda *args, **kwargs: opened.append(args))
+
+    with pytest.raises(InvalidImage, match=message):
+        decode_image(data, limits=limits)
+    assert opened == []  # Pillow's EPS, IM, IPTC and GIF plugins loop in Python over the whole file
+
+
+def test_a_jpeg_over_the_byte_limit_is_refused_for_its_size_before_its_markers_are_walked():
+    # 10 MiB of two-byte COM segments and no end: walking it took 1.2-1.6 s, only to find it corrupt.
+    data = hostile.jpeg_of_com_segments(10 * hostile.MIB)[:-2]
+
+    with pytest.raises(
+        InvalidImage, match=r"^The image file is too large: 10,485,7\d\d bytes; a JPEG may have at most 655,360\.$"
+    ):
+        decode_image(data, limits=SERVICE)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (hostile.png_with_chunks(54_000), r"^The PNG has more than 1,000 chunks; at most 1,000 are accepted"),
+        (hostile.jpeg_of_com_segments(640 * 1024), r"^The JPEG has more than 1,000 marker segments; at most 1,000"),
+        (hostile.jpeg_of_rst_markers(640 * 1024), r"^The image data is corrupt or truncated\.$"),
+        (hostile.jpeg_of_tem_markers(1024), r"^The image data is corrupt or truncated\.$"),
+    ],
+    ids=["png-54000-empty-chunks", "jpeg-640kib-of-com-segments", "jpeg-rst-outside-a-scan", "jpeg-tem-outside-a-scan"],
+)
+def test_an_upload_made_of_tiny_markers_or_chunks_is_refused_before_pillow_opens_it(nothing_is_opened, data, message):
+    assert len(data) <= SERVICE.max_image_bytes
+
+    with pytest.raises(InvalidImage, match=message):
+        decode_image(data, limits=SERVICE)
+
+
+def test_the_segment_limit_is_inclusive_and_counts_every_chunk():
+    limits = ImageLimits(max_image_segments=10)
+    at_the_limit = hostile.png_with_chunks(6)  # IHDR, 6 empty chunks, IDAT, IEND: 9 ... plus none
+    assert decode_image(hostile.png_with_chunks(7), limits=limits).width == 16  # 10 chunks
+    assert decode_image(at_the_limit, limits=limits).width == 16
+    with pytest.raises(InvalidImage, match="more than 10 chunks"):
+        decode_image(hostile.png_with_chunks(8), limits=limits)
+
+
+@pytest.fixture
+def pillow_parses_no_metadata(monkeypatch):
+    """Fail if Pillow parses EXIF (a TIFF directory), Photoshop resources or PNG text while decoding."""
+    from PIL import JpegImagePlugin, PngImagePlugin, TiffImagePlugin
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Pillow parsed metadata")
+
+    monkeypatch.setattr(TiffImagePlugin.ImageFileDirectory_v2, "load", refuse)
+    for name in ("chunk_tEXt", "chunk_zTXt", "chunk_iTXt", "chunk_iCCP", "chunk_eXIf"):
+        monkeypatch.setattr(PngImagePlugin.PngStream, name, refuse)
+    # Every APPn but JFIF's APP0 and Adobe's APP14, and COM: Pillow looks their handlers up in MARKER.
+    for marker in [*range(0xFFE1, 0xFFEE), 0xFFEF, 0xFFFE]:
+        name, description, _ = JpegImagePlugin.MARKER[marker]
+        monkeypatch.setitem(JpegImagePlugin.MARKER, marker, (name, description, refuse))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        hostile.jpeg_with_app_segment(hostile.exif_pointing_many_tags_at_one_blob()),
+        hostile.jpeg_with_app_segment(hostile.photoshop_resources(), marker=0xED, copies=9),
+        hostile.jpeg_with_app_segment(b"a comment", marker=0xFE, copies=900),
+        png_with_chunk(b"zTXt", b"k\x00\x00" + zlib.compress(b"\x00" * 1_000_000)),
+        png_with_chunk(b"eXIf", hostile.exif_pointing_many_tags_at_one_blob()[6:]),
+    ],
+    ids=["jpeg-exif-2000-tags-on-one-blob", "jpeg-9-photoshop-blocks", "jpeg-900-comments", "png-ztxt-1mb", "png-exif"],
+)
+def test_pillow_is_given_only_what_decoding_needs(pillow_parses_no_metadata, data):
+    decoded = decode_image(data, target_size=(8, 6), limits=SERVICE)
+
+    assert decoded.pixels.mode == "RGB"
+    assert decoded.pixels.info.keys() <= {
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "dpi",
+        "adobe",
+        "adobe_transform",
+        "progressive",
+        "progression",
+    }
+
+
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_the_exif_orientation_is_read_from_the_file_not_by_pillow(pillow_parses_no_metadata, image_format):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = make_image_bytes((64, 48), image_format=image_format, exif=exif)
+
+    decoded = decode_image(data, limits=SERVICE)
+
+    assert (decoded.width, decoded.height) == (48, 64)
+
+
+def test_a_sequential_jpeg_in_separate_scans_has_the_full_decode_budget():
+    # 4096x4096 with its components in three scans: libjpeg buffers every coefficient (+96 MB).
+    data = hostile.sequential_jpeg((4096, 4096))
+    assert len(data) <= SERVICE.max_image_bytes
+    header = read_header(data)
+    assert (header.scans, header.full_decode) == (3, True)
+
+    with pytest.raises(
+        InvalidImage,
+        match=r"^The image is too large: 4096x4096 pixels; a multi-scan JPEG may have at most 1,228,800\.$",
+    ):
+        decode_image(data, limits=SERVICE)
+
+
+def test_a_small_sequential_jpeg_in_separate_scans_decodes():
+    decoded = decode_image(hostile.sequential_jpeg((640, 480)), target_size=(320, 320), limits=SERVICE)
+
+    assert (decoded.width, decoded.height) == (640, 480)
+    assert decoded.pixels.getpixel((0, 0)) == (128, 128, 128)
+
+
+def test_a_jpeg_whose_frame_claims_more_than_its_scans_hold_is_bounded_by_what_it_claims():
+    multi_scan = hostile.sequential_jpeg((16, 16), sof_size=(4096, 4096))
+    with pytest.raises(InvalidImage, match="4096x4096 pixels; a multi-scan JPEG"):
+        decode_image(multi_scan, limits=SERVICE)
+    one_scan = hostile.sequential_jpeg((16, 16), sof_size=(4096, 4096), interleaved=True)
+
+    assert decode_plan(read_header(one_scan), (320, 320), SERVICE) == (512, 512)
+
+
+@pytest.mark.parametrize(("components", "accepted"), [(1, True), (3, True), (4, False)])
+def test_a_baseline_jpeg_pays_for_its_components(components, accepted):
+    data = hostile.sequential_jpeg((16, 16), sof_size=(4096, 4096), interleaved=True, components=components)
+    header = read_header(data)
+
+    if accepted:
+        check_limits(header, SERVICE)
+    else:
+        with pytest.raises(InvalidImage, match=r"^The image is too large: 4096x4096 pixels in 4 components; "):
+            check_limits(header, SERVICE)
+
+
+@pytest.mark.parametrize(
+    ("frame", "roi", "decoded"),
+    [
+        ((4096, 4096), Region(0, 0, 1, 0.05), (2048, 2048)),  # the strip: 4096x4096 before
+        ((4096, 4096), Region(0, 0, 0.05, 1), (2048, 2048)),
+        ((4096, 4096), None, (512, 512)),
+        ((1280, 720), None, (640, 360)),
+        ((1280, 720), Region(0.2, 0.1, 0.8, 0.9), (1280, 720)),  # a print bed: as before
+        ((3840, 2160), Region(0.25, 0.25, 0.75, 0.75), (1920, 1080)),
+        ((3840, 2160), Region(0, 0.45, 1, 0.5), (1920, 1080)),  # a strip of 4K: 3840x2160 before
+    ],
+)
+def test_the_decoded_size_is_bounded_whatever_the_region(frame, roi, decoded):
+    data = hostile.sequential_jpeg((16, 16), sof_size=frame, interleaved=True)
+    target = (320, 320) if roi is None else decode_size(roi, (320, 320))
+
+    assert decode_plan(read_header(data), target, SERVICE) == decoded
+    assert decoded[0] * decoded[1] <= SERVICE.max_decoded_pixels
+
+
+def test_a_thin_strip_roi_decodes_a_4096_jpeg_at_half_size():
+    data = make_image_bytes((4096, 4096), color=(90, 90, 90))
+
+    decoded = decode_image(data, target_size=decode_size(Region(0, 0, 1, 0.05), (320, 320)), limits=SERVICE)
+
+    assert (decoded.width, decoded.height) == (4096, 4096)
+    assert decoded.pixels.size == (2048, 2048)

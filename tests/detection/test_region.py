@@ -216,3 +216,39 @@ def test_detect_in_region_runs_the_detector_on_the_crop_and_reports_in_the_frame
     assert cropped.pixels.size == (100, 50)
     assert cropped.pixels.getpixel((0, 0)) == (100, 50, 0)
     assert [tuple(d) for d in detections] == [pytest.approx((0.6, 600, 300, 400, 200))]
+
+
+# --- The decode a region costs (issue 23) ----------------------------------------------------------
+
+
+class SizeRecorder:
+    """A detector with the shipped model's input that records the size of each image it is given."""
+
+    input_size = (320, 320)
+
+    def __init__(self):
+        self.sizes = []
+
+    def detect(self, image):
+        self.sizes.append(image.pixels.size)
+        return []
+
+
+@pytest.mark.parametrize(
+    ("region", "crop"),
+    [
+        (Region(0, 0, 1, 0.05), (2048, 102)),  # a strip asked the narrow side at full size: 4096x205 before
+        (Region(0, 0.95, 1, 1), (2048, 102)),
+        (Region(0.1, 0.25, 0.8, 0.95), (359, 358)),  # a print bed: decoded at 1/8, as before
+    ],
+)
+def test_a_region_of_a_4096_frame_is_cut_from_a_decode_of_at_most_2048x2048_pixels(monkeypatch, region, crop):
+    from detection.services import snapshot_score
+    from tests.conftest import make_image_bytes
+
+    detector = SizeRecorder()
+    monkeypatch.setattr("detection.services.get_detector", lambda: detector)
+
+    snapshot_score(make_image_bytes((4096, 4096), color=(90, 90, 90)), roi=region)
+
+    assert detector.sizes == [crop]

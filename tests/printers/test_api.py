@@ -587,7 +587,7 @@ def test_predict_without_img_is_400(api, printer):
     ("data", "error"),
     [
         (b"", "img: The image file is empty."),
-        (b"GIF89a not really", "img: The file is not a JPEG, PNG or WebP image."),
+        (b"GIF89a not really", "img: GIF images are not accepted; send a JPEG, PNG or WebP image."),
         (b"just text", "img: The file is not a JPEG, PNG or WebP image."),
     ],
 )
