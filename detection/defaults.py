@@ -33,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     # Compressed bytes: entropy decoding costs time per byte (WebP's about 8x JPEG's).
     "MAX_IMAGE_BYTES": 640 * 1024,
     "MAX_WEBP_BYTES": 256 * 1024,
+    # Marker segments of a JPEG, chunks of a PNG: each is a pass of Python in the walk (and in Pillow for
+    # the few it is given). Cameras write about 10 segments; libpng writes 8 KiB IDAT chunks, 80 in
+    # 640 KiB. 1,000 leaves room and costs about a millisecond; 54,000 empty chunks cost 5 predicts.
+    "MAX_IMAGE_SEGMENTS": 1000,
+    # Not a refusal: the most pixels a JPEG is decoded to (libjpeg picks a smaller 1/2-1/8 scale to fit),
+    # 16 MB in Pillow. A thin region of interest otherwise asks for the full size: 64 MB at 4096x4096.
+    "MAX_DECODED_PIXELS": 2048 * 2048,
     # --- The verdict rule (detection.verdict.VerdictRule) ---
     # Obico's constants, server/backend/lib/prediction.py.
     "VERDICT_INIT_SAFE_PREDICTION_NUM": 30,  # INIT_SAFE_FRAME_NUM: no alarm in a print's first 30 snapshots
