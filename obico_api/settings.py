@@ -6,6 +6,7 @@ Production (``DEBUG=0``) refuses to start without ``SECRET_KEY``.
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,44 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"  # noqa: S105
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+
+def _origin(value: str) -> str:
+    """``value`` as ``scheme://host[:port]``, or ImproperlyConfigured if it is anything else."""
+    try:
+        url = urlsplit(value)
+        url.port  # noqa: B018 (raises ValueError for a port that is not a number from 0 to 65535)
+    except ValueError:
+        url = None
+    if (
+        url is None
+        or url.scheme not in ("http", "https")
+        or not url.hostname
+        or url.username is not None
+        or url.path not in ("", "/")
+        or url.query
+        or url.fragment
+        or value.endswith(("?", "#"))
+    ):
+        raise ImproperlyConfigured(f"PUBLIC_BASE_URL must be an http(s) origin like https://host.example: {value!r}")
+    return f"{url.scheme}://{url.netloc}"
+
+
+# The origin of every link we hand out (the signed snapshot links in the API's JSON and in webhooks),
+# so that no client can choose it with its Host header (issue 23). With DEBUG on, the development
+# server (scripts/run); in production https (the only scheme it serves) on the first ALLOWED_HOSTS
+# entry, which must then name one host.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="")
+if not PUBLIC_BASE_URL:
+    if DEBUG:
+        PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    elif not ALLOWED_HOSTS or ALLOWED_HOSTS[0] == "*" or ALLOWED_HOSTS[0].startswith("."):
+        raise ImproperlyConfigured(
+            "Set PUBLIC_BASE_URL (e.g. https://print.example.com): the first ALLOWED_HOSTS entry names no one host."
+        )
+    else:
+        PUBLIC_BASE_URL = f"https://{ALLOWED_HOSTS[0]}"
+PUBLIC_BASE_URL = _origin(PUBLIC_BASE_URL)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -353,6 +392,20 @@ PREDICTION_RETENTION_DAYS = env.int("PREDICTION_RETENTION_DAYS", default=30)
 # How long the signed snapshot link of an alert (in the API's JSON and in webhooks) works without a
 # token. Our choice: a day covers a notification read the next morning; the owner's token always works.
 ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS = env.int("ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS", default=24 * 3600)
+# Alerts are bounded: frames alternating between failing and clean once made 109 alerts and 199 MB in
+# 55 s (issue 23). An alert of a level re-arms only once the print's verdict has stayed below that
+# level for this many snapshots and this many seconds. Our choice: 30 snapshots, as many as Obico's
+# rule waits before a print's first alarm, and 5 minutes: a print that wavers within them is one
+# incident.
+ALERT_REARM_SNAPSHOTS = env.int("ALERT_REARM_SNAPSHOTS", default=30)
+ALERT_REARM_SECONDS = env.int("ALERT_REARM_SECONDS", default=300)
+# Most alerts of each level one print records; a later rise records nothing and sends nothing. Our
+# choice: with the re-arming above, ten take at least 45 minutes of a wavering print.
+ALERTS_MAX_PER_PRINT = env.int("ALERTS_MAX_PER_PRINT", default=10)
+# Bytes of stored alert snapshots per user (kept PREDICTION_RETENTION_DAYS); past it an alert is still
+# recorded and sent, without a snapshot. Our choice: 100 MiB is about 500 webcam snapshots at 1280 px
+# (100-300 KB each), far more than a month of real alerts.
+ALERT_STORAGE_QUOTA_BYTES = env.int("ALERT_STORAGE_QUOTA_BYTES", default=100 * 1024 * 1024)
 
 # --- Webhooks -----------------------------------------------------------------------------------
 WEBHOOKS = {

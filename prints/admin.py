@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -10,27 +10,36 @@ from printers.admin import PrinterAdmin
 from printers.models import Printer
 from prints.chart import SERIES, timeline_svg
 from prints.models import Alert, Print
+from prints.selectors import alert_snapshot_jpeg
 
 # The printer page lists this many of its latest alerts.
 PRINTER_PAGE_ALERTS = 50
 
 
 def alert_image_url(alert: Alert) -> str:
-    """The admin's own URL of an alert's tagged snapshot (staff only; no signed link needed)."""
+    """The admin's own URL of an alert's snapshot with its boxes drawn (staff only; no signed link needed)."""
     return reverse("admin:prints_alert_tagged", args=[alert.pk])
+
+
+NO_SNAPSHOT = "no snapshot stored"
+
+
+def alert_thumbnail(alert: Alert, *, style: str) -> str:
+    """The alert's picture, linked to itself; or a note when the alert was recorded without one."""
+    if not alert.snapshot:
+        return format_html("<em>{}</em>", NO_SNAPSHOT)
+    url = alert_image_url(alert)
+    return format_html('<a href="{}"><img src="{}" alt="alert {}" style="{}"></a>', url, url, alert.pk, style)
 
 
 def alerts_table(alerts, *, with_print: bool = False) -> str:
     """An HTML table of alerts with their thumbnails; every value is escaped by format_html."""
     rows = format_html_join(
         "",
-        '<tr><td><a href="{}"><img src="{}" alt="alert {}" style="max-width:200px;max-height:150px"></a></td>'
-        '<td><a href="{}">{}</a> {}<br>{}<br>p = {}{}</td></tr>',
+        '<tr><td>{}</td><td><a href="{}">{}</a> {}<br>{}<br>p = {}{}</td></tr>',
         (
             (
-                alert_image_url(alert),
-                alert_image_url(alert),
-                alert.pk,
+                alert_thumbnail(alert, style="max-width:200px;max-height:150px"),
                 reverse("admin:prints_alert_change", args=[alert.pk]),
                 alert.level,
                 alert.created_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -90,18 +99,19 @@ class AlertAdmin(admin.ModelAdmin):
         "detections",
         "frame_width",
         "frame_height",
+        "snapshot_bytes",
         "image",
         "feedback",
         "feedback_at",
     ]
-    exclude = ["snapshot", "tagged"]
+    exclude = ["snapshot"]
 
     def has_add_permission(self, request):
         return False  # alerts are recorded by predictions only
 
     @admin.display(description="Snapshot")
     def image(self, alert):
-        return format_html('<img src="{}" alt="alert {}" style="max-width:100%">', alert_image_url(alert), alert.pk)
+        return alert_thumbnail(alert, style="max-width:100%")
 
     def get_urls(self):
         tagged = path(
@@ -112,14 +122,13 @@ class AlertAdmin(admin.ModelAdmin):
         return [tagged, *super().get_urls()]
 
     def tagged_view(self, request, object_id):
-        """The tagged snapshot, to staff who may view the alert."""
+        """The snapshot with its boxes drawn, to staff who may view the alert."""
         alert = self.get_object(request, object_id)
         if alert is None or not self.has_view_permission(request, alert):
             raise Http404("No such alert.")
-        try:
-            return FileResponse(alert.tagged.open("rb"), content_type="image/jpeg", filename=f"alert-{alert.pk}.jpg")
-        except FileNotFoundError:
-            raise Http404("The snapshot of this alert is missing.") from None
+        response = HttpResponse(alert_snapshot_jpeg(alert=alert), content_type="image/jpeg")
+        response["Content-Disposition"] = f'inline; filename="alert-{alert.pk}.jpg"'
+        return response
 
 
 # The printer's page, with its alerts and false-alarm rate: registered here because printers is

@@ -1,7 +1,8 @@
-"""The two pictures an alert keeps: its snapshot downscaled, and the same with the detections drawn.
+"""An alert's one stored picture, its snapshot (the upload downscaled, without boxes), and the same
+with the detections drawn, made each time it is served.
 
-Pure Pillow (no Django), called only for a frame that raises an alert: every other predict never
-decodes its upload a second time.
+Pure Pillow (no Django). The snapshot is rendered only for a frame that raises an alert (every other
+predict never decodes its upload a second time); the boxes are drawn only when someone asks for it.
 """
 
 from __future__ import annotations
@@ -17,36 +18,62 @@ from detection.image import ImageLimits, decode_image
 # Our choice: a 1280 px webcam frame shows spaghetti clearly, and its JPEG is 100-300 KB.
 MAX_SIDE = 1280
 JPEG_QUALITY = 85
+# A snapshot is stored at half the size, and again down to MIN_SIDE, until its JPEG is at most this:
+# an upload of noise made 850 KB at 1280 px, more than the upload itself (issue 23). Our choice: above
+# a real webcam frame's, so those keep 1280 px; a noise frame's JPEG at 320 px is about 60 KB.
+MAX_BYTES = 320 * 1024
+MIN_SIDE = 320
 BOX_COLOUR = (255, 0, 0)
 LABEL_TEXT_COLOUR = (255, 255, 255)
 
 
 @dataclass(frozen=True)
-class AlertImages:
-    """The JPEG bytes of both pictures, and the upright size of the uploaded frame the detections are in."""
+class AlertSnapshot:
+    """The snapshot's JPEG bytes, and the upright size of the uploaded frame the detections are in."""
 
-    snapshot: bytes
-    tagged: bytes
+    jpeg: bytes
     frame_width: int
     frame_height: int
 
 
-def alert_images_render(image_bytes: bytes, detections: Sequence, *, limits: ImageLimits) -> AlertImages:
-    """Decode an upload, shrink it to at most ``MAX_SIDE`` px on its longer side and draw the detections.
+def alert_snapshot_render(image_bytes: bytes, *, limits: ImageLimits) -> AlertSnapshot:
+    """Decode an upload and shrink it to at most ``MAX_SIDE`` px on its longer side, as a JPEG.
 
-    ``detections`` are the spec's ``[confidence, [xc, yc, w, h]]`` in pixels of the upload. The bytes
-    were checked against ``limits`` when they were scored; they are checked again, which costs nothing.
-    A square target lets libjpeg decode a large frame at a reduced scale that still covers ``MAX_SIDE``
-    whichever way the frame is turned. Both JPEGs are written without the upload's metadata.
+    A JPEG over ``MAX_BYTES`` is made again at half the size, down to ``MIN_SIDE`` (three encodes at
+    most). The bytes were checked against ``limits`` when they were scored; they are checked again,
+    which costs nothing. A square target lets libjpeg decode a large frame at a reduced scale that
+    still covers ``MAX_SIDE`` whichever way the frame is turned. The JPEG is written without the
+    upload's metadata.
     """
     decoded = decode_image(image_bytes, target_size=(MAX_SIDE, MAX_SIDE), limits=limits)
     picture = decoded.pixels.copy()
-    picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    tagged = picture.copy()
-    draw_detections(tagged, detections, scale=(picture.width / decoded.width, picture.height / decoded.height))
-    return AlertImages(
-        snapshot=_jpeg(picture), tagged=_jpeg(tagged), frame_width=decoded.width, frame_height=decoded.height
-    )
+    side = MAX_SIDE
+    while True:
+        picture.thumbnail((side, side), Image.Resampling.LANCZOS)
+        jpeg = _jpeg(picture)
+        if len(jpeg) <= MAX_BYTES or side <= MIN_SIDE:
+            return AlertSnapshot(jpeg=jpeg, frame_width=decoded.width, frame_height=decoded.height)
+        side //= 2
+
+
+class NotAnAlertSnapshot(ValueError):
+    """Stored bytes that ``alert_snapshot_render`` did not write: not a JPEG, or larger than ``MAX_SIDE``."""
+
+
+def alert_snapshot_tagged(snapshot: bytes, detections: Sequence, *, frame_size: tuple[int, int]) -> bytes:
+    """The stored ``snapshot`` with the ``detections`` drawn on it, as a JPEG.
+
+    ``detections`` are the spec's ``[confidence, [xc, yc, w, h]]`` in pixels of the uploaded frame,
+    whose upright size is ``frame_size``; they are scaled to the snapshot. The work is bounded by
+    the snapshot's size, checked from its header before any pixel is decoded.
+    """
+    with Image.open(io.BytesIO(snapshot)) as stored:
+        if stored.format != "JPEG" or max(stored.size) > MAX_SIDE:
+            raise NotAnAlertSnapshot(f"{stored.format} {stored.size} is not an alert snapshot")
+        picture = stored.convert("RGB")
+    width, height = frame_size
+    draw_detections(picture, detections, scale=(picture.width / width, picture.height / height))
+    return _jpeg(picture)
 
 
 def draw_detections(picture: Image.Image, detections: Sequence, *, scale: tuple[float, float]) -> None:

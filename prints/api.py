@@ -3,7 +3,7 @@ newest first, each print's prediction timeline and alerts, an alert's snapshot a
 
 import logging
 
-from django.http import FileResponse, Http404
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -40,11 +40,6 @@ logger = logging.getLogger(__name__)
 
 # The spec's request word for a good ending, and the print status it becomes.
 FINISH_STATUS = {"success": Print.Status.FINISHED, "cancelled": Print.Status.CANCELLED}
-
-
-def base_url(request) -> str:
-    """The scheme and host this request reached us on: the base of the signed snapshot links."""
-    return request.build_absolute_uri("/")
 
 
 def succeeded_response(printer) -> Response:
@@ -167,7 +162,7 @@ class PrinterPredictApi(APIView):
             raise serializers.ValidationError({"img": ["Send exactly one image."]})
         try:
             result = services.print_snapshot_predict(
-                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read(), base_url=base_url(request)
+                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read()
             )
         except InvalidImage as exc:
             raise serializers.ValidationError({"img": [str(exc)]}) from exc
@@ -192,7 +187,6 @@ class PrintAlertListApi(APIView):
             view=self,
             queryset=selectors.alert_list(print_id=print_.pk),
             serializer_class=AlertOutputSerializer,
-            context={"base_url": base_url(request)},
         )
 
 
@@ -221,6 +215,7 @@ class AlertSnapshotApi(APIView):
             ),
             **error_responses(
                 404,
+                s404="No such alert (or its owner is deactivated), or the alert was recorded without a snapshot.",
                 s401="No token and no signature, or an unknown, expired or revoked token.",
                 s403="The token lacks the scope or belongs to no user; or, without a token, "
                 "the signature is invalid, expired or another alert's.",
@@ -232,11 +227,8 @@ class AlertSnapshotApi(APIView):
             alert = selectors.alert_get_for_signed_link(alert_id=alert_id)
         else:
             alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-        try:
-            image = alert.tagged.open("rb")
-        except FileNotFoundError:
-            raise Http404("The snapshot of this alert is missing.") from None
-        response = FileResponse(image, content_type="image/jpeg", filename=f"alert-{alert.pk}.jpg")
+        response = HttpResponse(selectors.alert_snapshot_jpeg(alert=alert), content_type="image/jpeg")
+        response["Content-Disposition"] = f'inline; filename="alert-{alert.pk}.jpg"'
         # Behind a token or a secret link: only the caller's own cache may keep it.
         response["Cache-Control"] = "private, max-age=3600"
         return response
@@ -255,4 +247,4 @@ class AlertFeedbackApi(APIView):
         data = AlertFeedbackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         alert = services.alert_feedback_set(alert=alert, outcome=data.validated_data["outcome"])
-        return Response(AlertOutputSerializer(alert, context={"base_url": base_url(request)}).data)
+        return Response(AlertOutputSerializer(alert).data)

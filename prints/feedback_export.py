@@ -51,9 +51,9 @@ def yolo_label_lines(detections: Sequence, *, width: int, height: int) -> list[s
 def alert_feedback_export(*, folder: Path) -> ExportResult:
     """Write every alert the owners answered into ``folder`` (see the module's docstring).
 
-    A confirmed failure without a detection to label, or whose snapshot file is gone, is skipped and
-    listed in the manifest with the reason: as an image without boxes it would teach the model that
-    a failure looks clean.
+    An alert recorded without a snapshot (past its owner's storage quota) or whose file is gone, and
+    a confirmed failure without a detection to label, are skipped and listed in the manifest with the
+    reason: as an image without boxes a failure would teach the model that a failure looks clean.
     """
     result = ExportResult()
     entries = []
@@ -61,6 +61,9 @@ def alert_feedback_export(*, folder: Path) -> ExportResult:
     for alert in answered.iterator():
         stem = f"alert-{alert.pk}"
         entry = {"alert_id": alert.pk, "print_id": alert.print_id, "level": alert.level, "outcome": alert.feedback}
+        if not alert.snapshot:
+            result.skipped.append({**entry, "reason": "no snapshot was stored"})
+            continue
         labels = yolo_label_lines(alert.detections, width=alert.frame_width, height=alert.frame_height)
         if alert.feedback == Alert.Feedback.FAILURE and not labels:
             result.skipped.append({**entry, "reason": "no detection to label"})

@@ -56,8 +56,8 @@ class Alert(models.Model):
     """A print's verdict rising into warning or failure: the frame that did it, kept with its snapshot.
 
     Recorded by ``prints.services.print_escalate``; its webhook event carries a signed link to the
-    snapshot. The owner's ``feedback`` silences later alerts of its level in the same print
-    (``false_alarm``) and feeds ``manage.py export_feedback``.
+    snapshot, whose boxes are drawn when it is served. The owner's ``feedback`` silences later alerts
+    of its level in the same print (``false_alarm``) and feeds ``manage.py export_feedback``.
     """
 
     class Level(models.TextChoices):
@@ -77,12 +77,15 @@ class Alert(models.Model):
     temporal_stats = models.JSONField()
     # The spec's [[confidence, [xc, yc, w, h]], ...] in pixels of the uploaded frame.
     detections = models.JSONField(default=list)
-    # The uploaded frame's upright size, the frame of the detections (export_feedback normalises by it).
-    frame_width = models.PositiveIntegerField()
-    frame_height = models.PositiveIntegerField()
-    # The frame downscaled to at most 1280 px on its longer side, and the same with the detections drawn.
-    snapshot = models.FileField(upload_to=alert_file_name)
-    tagged = models.FileField(upload_to=alert_file_name)
+    # The uploaded frame's upright size, the frame of the detections (the boxes are drawn, and
+    # export_feedback normalises, by it); null when the frame was not decoded again (no snapshot).
+    frame_width = models.PositiveIntegerField(null=True, blank=True)
+    frame_height = models.PositiveIntegerField(null=True, blank=True)
+    # The frame downscaled to at most 1280 px on its longer side, without boxes. Empty when none was
+    # stored: past the owner's ALERT_STORAGE_QUOTA_BYTES, or when the storage could not write it.
+    snapshot = models.FileField(upload_to=alert_file_name, blank=True)
+    # The stored file's size: what it counts against the owner's quota.
+    snapshot_bytes = models.PositiveIntegerField(default=0)
     feedback = models.CharField(max_length=16, choices=Feedback.choices, blank=True, default="")
     feedback_at = models.DateTimeField(null=True, blank=True)
 

@@ -3,6 +3,7 @@
 from django.db.models import Case, F, QuerySet, When
 from django.http import Http404
 
+from prints.alert_images import alert_snapshot_tagged
 from prints.models import Alert, Print
 
 
@@ -45,8 +46,26 @@ def alert_get(*, user, alert_id: int) -> Alert:
 
 
 def alert_get_for_signed_link(*, alert_id: int) -> Alert:
-    """Any user's alert, for a request that holds a valid signed link to it (``prints.signing``)."""
+    """Any active user's alert, for a request that holds a valid signed link to it (``prints.signing``).
+
+    A deactivated owner's links stop working with their tokens, and work again if they are reactivated.
+    """
     try:
-        return Alert.objects.get(pk=alert_id)
+        return Alert.objects.get(pk=alert_id, print__printer__owner__is_active=True)
     except Alert.DoesNotExist:
         raise Http404(ALERT_NOT_FOUND) from None
+
+
+def alert_snapshot_jpeg(*, alert: Alert) -> bytes:
+    """The alert's stored snapshot with its detections drawn (``prints.alert_images``), as a JPEG.
+
+    Raises ``Http404`` for an alert recorded without a snapshot or whose file is gone.
+    """
+    if not alert.snapshot:
+        raise Http404("This alert was recorded without a snapshot.")
+    try:
+        with alert.snapshot.open("rb") as stored:
+            snapshot = stored.read()
+    except FileNotFoundError:
+        raise Http404("The snapshot of this alert is missing.") from None
+    return alert_snapshot_tagged(snapshot, alert.detections, frame_size=(alert.frame_width, alert.frame_height))

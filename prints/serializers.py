@@ -9,7 +9,7 @@ from detection.verdict import Verdict
 from obico_api.api.fields import PlainTextField
 from printers.serializers import PrinterOutputSerializer
 from prints.models import Alert, Print
-from prints.signing import alert_snapshot_url
+from prints.signing import alert_snapshot_link
 
 
 class PrintOutputSerializer(serializers.Serializer):
@@ -67,7 +67,7 @@ FEEDBACK_CHOICES = [Alert.Feedback.FAILURE, Alert.Feedback.FALSE_ALARM]
 
 
 class AlertOutputSerializer(serializers.Serializer):
-    """An alert; ``context["base_url"]`` (the scheme and host of the request) prefixes its signed link."""
+    """An alert, with the signed link to its snapshot (under ``PUBLIC_BASE_URL``)."""
 
     id = serializers.IntegerField()
     level = serializers.ChoiceField(
@@ -92,12 +92,14 @@ class AlertOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(
         serializers.URLField(
+            allow_null=True,
             help_text="The snapshot with the detections drawn (JPEG): works with the owner's token, "
-            "and without one until the signature expires (`ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS`, a day by default)."
+            "and without one until the signature expires (`ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS`, a day by default). "
+            "Null when the alert was recorded without a snapshot (past the owner's storage quota).",
         )
     )
-    def get_snapshot_url(self, alert) -> str:
-        return alert_snapshot_url(alert_id=alert.pk, base_url=self.context["base_url"])
+    def get_snapshot_url(self, alert) -> str | None:
+        return alert_snapshot_link(alert)
 
 
 class AlertFeedbackInputSerializer(serializers.Serializer):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,9 +26,9 @@ from detection.verdict import SEVERITY, Verdict
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
 from printers.services import printer_lock
-from prints.alert_images import alert_images_render
+from prints.alert_images import alert_snapshot_render
 from prints.models import ALERT_FILES_FOLDER, Alert, Print
-from prints.signing import alert_snapshot_url
+from prints.signing import alert_snapshot_link
 from webhooks.services import webhook_event_enqueue
 
 logger = logging.getLogger(__name__)
@@ -88,19 +89,21 @@ def print_escalate(
     prediction: Prediction,
     previous_verdict: str,
     image_bytes: bytes,
-    base_url: str,
     written: list[str],
 ) -> Alert | None:
-    """Stamp when a print first reaches warning and failure, and record an alert each time it rises into one.
+    """Stamp when a print first reaches warning and failure, and record an alert when it rises into one.
 
     ``previous_verdict`` is the print's verdict before this prediction ("" before its first). A rise
-    (ok to warning, ok or warning to failure) records an alert with the frame's snapshot, written
-    through the default storage (names appended to ``written``, for the caller to delete if the
-    transaction fails), and queues the level's webhook event with the snapshot's signed link under
-    ``base_url``; unless the owner marked an alert of that level in this print a false alarm. So
-    alerts re-arm once the verdict drops below their level. A frame that does not rise decodes
-    nothing and queries nothing. Call under the printer's lock, in the transaction that records
-    the prediction.
+    (ok to warning, ok or warning to failure) records an alert and queues the level's webhook event
+    with a signed link to its snapshot, unless:
+    - the level is not armed: it re-arms only once the verdict has stayed below it for
+      ``ALERT_REARM_SNAPSHOTS`` snapshots and ``ALERT_REARM_SECONDS`` (``_alert_armed``);
+    - the print has recorded ``ALERTS_MAX_PER_PRINT`` alerts of the level already;
+    - the owner marked an alert of the level in this print a false alarm.
+    The snapshot is written through the default storage (its name appended to ``written``, for the
+    caller to delete if the transaction fails) within the owner's quota; without it the alert is
+    still recorded and sent (``_alert_record``). A frame that does not rise decodes nothing and
+    queries nothing. Call under the printer's lock, in the transaction that records the prediction.
     """
     stamped = []
     if prediction.verdict in (Verdict.WARNING, Verdict.FAILURE) and print_.warning_at is None:
@@ -114,7 +117,15 @@ def print_escalate(
     if _VERDICT_RANK[prediction.verdict] <= _VERDICT_RANK[previous_verdict]:
         return None
     level = Alert.Level(prediction.verdict)
-    if print_.alerts.filter(level=level, feedback=Alert.Feedback.FALSE_ALARM).exists():
+    if not _alert_armed(print_=print_, level=level, prediction=prediction):
+        return None
+    recorded = print_.alerts.filter(level=level).aggregate(
+        alerts=Count("id"), false_alarms=Count("id", filter=Q(feedback=Alert.Feedback.FALSE_ALARM))
+    )
+    if recorded["false_alarms"]:
+        return None
+    if recorded["alerts"] >= settings.ALERTS_MAX_PER_PRINT:
+        logger.info("Print %s has %s %s alerts (ALERTS_MAX_PER_PRINT): no more", print_.pk, recorded["alerts"], level)
         return None
     alert = _alert_record(print_=print_, level=level, prediction=prediction, image_bytes=image_bytes, written=written)
     summary = {
@@ -123,11 +134,7 @@ def print_escalate(
         "created_at": prediction.created_at.isoformat(),
         "temporal_stats": alert.temporal_stats,
     }
-    alert_summary = {
-        "id": alert.pk,
-        "level": alert.level,
-        "snapshot_url": alert_snapshot_url(alert_id=alert.pk, base_url=base_url),
-    }
+    alert_summary = {"id": alert.pk, "level": alert.level, "snapshot_url": alert_snapshot_link(alert)}
     if level == Alert.Level.FAILURE and "warning_at" in stamped:
         # A jump from ok straight to failure reaches warning for the first time too: its event, as ever.
         _print_event_enqueue(EVENT_PRINT_WARNING, print_, prediction=summary, alert=alert_summary)
@@ -135,11 +142,41 @@ def print_escalate(
     return alert
 
 
+def _alert_armed(*, print_: Print, level: str, prediction: Prediction) -> bool:
+    """Whether an alert of ``level`` may be recorded for this prediction, which rose into it.
+
+    Yes the first time the print reaches the level. After that, only once the verdict has stayed
+    below it for ``ALERT_REARM_SNAPSHOTS`` snapshots and ``ALERT_REARM_SECONDS`` since it last stood at
+    or above it: frames that alternate between failing and clean raise one alert, not one a rise.
+    Read from the print's history, newest first along its (print, prediction_num) index.
+    """
+    at_or_above = [verdict for verdict, rank in SEVERITY.items() if rank >= SEVERITY[Verdict(level)]]
+    last = (
+        Prediction.objects.filter(
+            print_id=print_.pk, prediction_num__lt=prediction.prediction_num, verdict__in=at_or_above
+        )
+        .order_by("-prediction_num")
+        .values_list("prediction_num", "created_at")
+        .first()
+    )
+    if last is None:
+        return True
+    last_num, last_at = last
+    snapshots_below = prediction.prediction_num - last_num - 1
+    return snapshots_below >= settings.ALERT_REARM_SNAPSHOTS and (
+        prediction.created_at - last_at >= timedelta(seconds=settings.ALERT_REARM_SECONDS)
+    )
+
+
 def _alert_record(
     *, print_: Print, level: str, prediction: Prediction, image_bytes: bytes, written: list[str]
 ) -> Alert:
-    """Write the frame's two pictures, then the alert row that names them (see ``print_escalate``)."""
-    images = alert_images_render(image_bytes, prediction.detections, limits=detection_settings.image_limits())
+    """Record the alert: its snapshot first when the owner's quota has room, then the row that names it.
+
+    Past ``ALERT_STORAGE_QUOTA_BYTES`` the frame is not even decoded again. A snapshot that cannot be
+    rendered or saved (a full disk, a storage outage) is logged at ERROR and left out: losing the
+    picture never loses the alert, fails the predict or rolls back its count.
+    """
     alert = Alert(
         print=print_,
         level=level,
@@ -147,14 +184,44 @@ def _alert_record(
         p=prediction.p,
         temporal_stats=TemporalStats.of(prediction).as_dict(),
         detections=prediction.detections,
-        frame_width=images.frame_width,
-        frame_height=images.frame_height,
     )
-    for field, content in ((alert.snapshot, images.snapshot), (alert.tagged, images.tagged)):
-        field.save("alert.jpg", ContentFile(content), save=False)
-        written.append(field.name)
+    room = settings.ALERT_STORAGE_QUOTA_BYTES - _alert_snapshot_bytes_of_owner(print_=print_)
+    if room > 0:
+        _alert_snapshot_attach(alert=alert, image_bytes=image_bytes, room=room, written=written)
     alert.save()
     return alert
+
+
+def _alert_snapshot_bytes_of_owner(*, print_: Print) -> int:
+    """Bytes of alert snapshots the print's owner has stored (one query).
+
+    Predicts of the owner's other printers run under other locks, so two of them alerting at once
+    may each pass the quota by one snapshot.
+    """
+    owner = Printer.objects.filter(pk=print_.printer_id).values("owner_id")[:1]
+    stored = Alert.objects.filter(print__printer__owner_id=owner).aggregate(total=Sum("snapshot_bytes"))
+    return stored["total"] or 0
+
+
+def _alert_snapshot_attach(*, alert: Alert, image_bytes: bytes, room: int, written: list[str]) -> None:
+    """Render the frame's snapshot and store it on ``alert`` if it fits in ``room`` bytes; never raises."""
+    try:
+        snapshot = alert_snapshot_render(image_bytes, limits=detection_settings.image_limits())
+    except Exception:  # the frame was decoded once already: ours to log, never the caller's to lose
+        logger.exception("Could not render the snapshot of a %s alert of print %s", alert.level, alert.print_id)
+        return
+    alert.frame_width, alert.frame_height = snapshot.frame_width, snapshot.frame_height
+    if len(snapshot.jpeg) > room:
+        logger.info("Print %s's owner is at ALERT_STORAGE_QUOTA_BYTES: alert kept without snapshot", alert.print_id)
+        return
+    try:
+        alert.snapshot.save("alert.jpg", ContentFile(snapshot.jpeg), save=False)
+    except Exception:  # OSError from a full disk, or any storage backend's own error
+        logger.exception("Could not store the snapshot of a %s alert of print %s", alert.level, alert.print_id)
+        alert.snapshot = ""
+        return
+    written.append(alert.snapshot.name)
+    alert.snapshot_bytes = len(snapshot.jpeg)
 
 
 def alert_files_delete(*, names: list[str]) -> None:
@@ -208,11 +275,9 @@ def alert_prune(*, now: datetime | None = None) -> int:
     """
     cutoff = (now or timezone.now()) - timedelta(days=settings.PREDICTION_RETENTION_DAYS)
     deleted = 0
-    while batch := list(
-        Alert.objects.filter(created_at__lt=cutoff).values_list("pk", "snapshot", "tagged")[:_PRUNE_BATCH]
-    ):
-        Alert.objects.filter(pk__in=[pk for pk, _, _ in batch]).delete()
-        alert_files_delete(names=[name for _, *names in batch for name in names if name])
+    while batch := list(Alert.objects.filter(created_at__lt=cutoff).values_list("pk", "snapshot")[:_PRUNE_BATCH]):
+        Alert.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+        alert_files_delete(names=[name for _, name in batch if name])
         deleted += len(batch)
     return deleted
 
@@ -221,7 +286,8 @@ def alert_files_sweep(*, now: datetime | None = None) -> int:
     """Delete files in the alerts folder that no alert names and that are over an hour old; returns how many.
 
     They are left by a process killed between writing an alert's files and committing its row, by a
-    rollback of an enclosing transaction, or by prints deleted with their printer.
+    rollback of an enclosing transaction, by prints deleted with their printer, and by the tagged
+    copies alerts kept before migration ``prints.0004`` (now drawn when served).
     """
     storage = Alert._meta.get_field("snapshot").storage
     try:
@@ -233,7 +299,6 @@ def alert_files_sweep(*, now: datetime | None = None) -> int:
     for start in range(0, len(files), _PRUNE_BATCH):
         names = [f"{ALERT_FILES_FOLDER}/{file}" for file in files[start : start + _PRUNE_BATCH]]
         named = set(Alert.objects.filter(snapshot__in=names).values_list("snapshot", flat=True))
-        named |= set(Alert.objects.filter(tagged__in=names).values_list("tagged", flat=True))
         orphans = [name for name in names if name not in named and _modified_before(storage, name, cutoff)]
         alert_files_delete(names=orphans)
         deleted += len(orphans)
@@ -285,7 +350,7 @@ class PredictionResult:
     verdict: Verdict
 
 
-def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_url: str) -> PredictionResult:
+def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> PredictionResult:
     """Score one snapshot of the owner's printer's current print and count it in the statistics.
 
     First one cheap query checks that the printer is the owner's and printing, so a caller can
@@ -296,8 +361,7 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_u
     Raises ``Http404`` for a printer that is not the owner's or not printing (or whose print began
     after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ModelUnavailable`` when the
     model cannot run; in each case nothing is counted. A frame that raises an alert is kept
-    (``print_escalate``); its webhook links to it under ``base_url``, the scheme and host the
-    caller reached us on.
+    (``print_escalate``).
     """
     received_at = timezone.now()
     try:
@@ -314,7 +378,6 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_u
             score=score,
             received_at=received_at,
             image_bytes=image_bytes,
-            base_url=base_url,
             written=written,
         )
     return PredictionResult(
@@ -327,7 +390,7 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes, base_u
 
 @transaction.atomic
 def _prediction_record_for_current_print(
-    *, owner, printer_id: int, score: Score, received_at, image_bytes: bytes, base_url: str, written: list[str]
+    *, owner, printer_id: int, score: Score, received_at, image_bytes: bytes, written: list[str]
 ) -> Prediction:
     """Under the printer's lock: count the score in the print that was current when it arrived.
 
@@ -352,7 +415,6 @@ def _prediction_record_for_current_print(
         prediction=prediction,
         previous_verdict=previous_verdict,
         image_bytes=image_bytes,
-        base_url=base_url,
         written=written,
     )
     return prediction

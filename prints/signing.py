@@ -3,12 +3,13 @@
 The signature is Django's ``TimestampSigner`` (HMAC-SHA256 with ``SECRET_KEY``, under a salt of its
 own, so no other signed value of the project can stand in for it) over the alert's id. Only the
 timestamp and the MAC travel in the query string; the id is the one in the path, so a signature made
-for one alert never opens another. It works for ``ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS``.
+for one alert never opens another. It works for ``ALERT_SNAPSHOT_URL_MAX_AGE_SECONDS``. Links are built
+on ``PUBLIC_BASE_URL``, never on the Host of the request that made them, which its client chooses.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.signing import BadSignature, TimestampSigner
@@ -43,8 +44,13 @@ def alert_snapshot_signature_valid(*, alert_id: int, signature: str) -> bool:
     return True
 
 
-def alert_snapshot_url(*, alert_id: int, base_url: str) -> str:
-    """The absolute signed link; ``base_url`` is the scheme and host the caller reached us on."""
+def alert_snapshot_url(*, alert_id: int) -> str:
+    """The absolute signed link, under ``PUBLIC_BASE_URL``."""
     path = reverse("alert-snapshot", kwargs={"alert_id": alert_id})
     query = urlencode({SIGNATURE_PARAMETER: alert_snapshot_signature(alert_id=alert_id)})
-    return f"{urljoin(base_url, path)}?{query}"
+    return f"{settings.PUBLIC_BASE_URL}{path}?{query}"
+
+
+def alert_snapshot_link(alert) -> str | None:
+    """The signed link to an alert's snapshot, or None for an alert recorded without one."""
+    return alert_snapshot_url(alert_id=alert.pk) if alert.snapshot else None

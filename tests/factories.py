@@ -14,7 +14,7 @@ from PIL import Image
 from detection.image import ImageLimits
 from detection.models import PrinterStats
 from printers.models import Printer
-from prints.alert_images import alert_images_render
+from prints.alert_images import alert_snapshot_render
 from prints.models import Alert, Print
 
 
@@ -96,7 +96,10 @@ ALERT_DETECTIONS = [[0.9, [192.0, 144.0, 128.0, 96.0]]]
 
 
 class AlertFactory(factory.django.DjangoModelFactory):
-    """An alert with real files: a white 640x480 frame rendered by the service's own ``alert_images_render``."""
+    """An alert with a real snapshot: a white 640x480 frame rendered by the service's own ``alert_snapshot_render``.
+
+    ``snapshot_bytes`` is the file's size unless given (a test of the quota may claim more).
+    """
 
     class Meta:
         model = Alert
@@ -121,9 +124,10 @@ class AlertFactory(factory.django.DjangoModelFactory):
         alert = model_class(*args, **kwargs)
         frame = io.BytesIO()
         Image.new("RGB", (640, 480), (255, 255, 255)).save(frame, format="JPEG")
-        images = alert_images_render(frame.getvalue(), alert.detections, limits=ImageLimits())
-        alert.frame_width, alert.frame_height = images.frame_width, images.frame_height
-        alert.snapshot.save("alert.jpg", ContentFile(images.snapshot), save=False)
-        alert.tagged.save("alert.jpg", ContentFile(images.tagged), save=False)
+        snapshot = alert_snapshot_render(frame.getvalue(), limits=ImageLimits())
+        alert.frame_width, alert.frame_height = snapshot.frame_width, snapshot.frame_height
+        alert.snapshot.save("alert.jpg", ContentFile(snapshot.jpeg), save=False)
+        if "snapshot_bytes" not in kwargs:
+            alert.snapshot_bytes = len(snapshot.jpeg)
         alert.save()
         return alert

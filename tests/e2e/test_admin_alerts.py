@@ -2,8 +2,8 @@
 
 A print of 97 predictions whose score rises raises a warning (answered "false alarm") and then a
 failure; a superuser signs in to the admin and opens the print. The thumbnails must have loaded
-from the admin's own ``tagged.jpg`` view. The page's screenshot is written to
-``docs/admin-print-alerts.png`` on every run: it is the README's picture.
+from the admin's own ``tagged.jpg`` view, which draws the boxes on the stored snapshot. The page's
+screenshot is written to ``docs/admin-print-alerts.png`` on every run: it is the README's picture.
 """
 
 from datetime import timedelta
@@ -17,7 +17,7 @@ from detection.image import ImageLimits
 from detection.models import Prediction
 from detection.temporal import TemporalStats, add_prediction
 from detection.verdict import Verdict, VerdictRule, verdict_of
-from prints.alert_images import alert_images_render
+from prints.alert_images import alert_snapshot_render
 from tests.conftest import make_image_bytes
 from tests.e2e.test_browser_oauth import PASSWORD, chromium_page
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
@@ -43,10 +43,11 @@ def page(monkeypatch):
 
 
 def with_grey_frame(alert):
-    """The alert's pictures rendered again from a grey frame, which shows on the admin's white rows."""
-    images = alert_images_render(make_image_bytes(color=(70, 75, 80)), alert.detections, limits=ImageLimits())
-    alert.snapshot.save("alert.jpg", ContentFile(images.snapshot), save=False)
-    alert.tagged.save("alert.jpg", ContentFile(images.tagged), save=False)
+    """The alert's snapshot rendered again from a grey frame, which shows on the admin's white rows."""
+    snapshot = alert_snapshot_render(make_image_bytes(color=(70, 75, 80)), limits=ImageLimits())
+    alert.frame_width, alert.frame_height = snapshot.frame_width, snapshot.frame_height
+    alert.snapshot.save("alert.jpg", ContentFile(snapshot.jpeg), save=False)
+    alert.snapshot_bytes = len(snapshot.jpeg)
     alert.save()
     return alert
 

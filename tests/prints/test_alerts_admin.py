@@ -1,8 +1,11 @@
 """The admin: alerts with their thumbnails on the print's and the printer's pages, and the false-alarm rate."""
 
-import pytest
-from django.core.files.storage import default_storage
+import io
 
+import pytest
+from PIL import Image
+
+from prints.models import Alert
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,13 +35,26 @@ def test_print_page_shows_each_alert_with_its_thumbnail_beside_the_chart(admin_b
     assert f"/admin/prints/alert/{printer_alerts[2].pk}/tagged.jpg" not in html  # another print's
 
 
+def test_an_alert_without_a_snapshot_shows_no_thumbnail(admin_browser, printer_alerts):
+    alert = printer_alerts[0]
+    Alert.objects.filter(pk=alert.pk).update(snapshot="", snapshot_bytes=0)
+
+    html = admin_browser.get(f"/admin/prints/print/{alert.print_id}/change/").content.decode()
+    page = admin_browser.get(f"/admin/prints/alert/{alert.pk}/change/").content.decode()
+
+    assert f"/admin/prints/alert/{alert.pk}/tagged.jpg" not in html + page
+    assert "no snapshot stored" in html
+    assert "no snapshot stored" in page
+    assert admin_browser.get(f"/admin/prints/alert/{alert.pk}/tagged.jpg").status_code == 404
+
+
 def test_print_page_without_alerts_says_so(admin_browser):
     html = admin_browser.get(f"/admin/prints/print/{PrintFactory().pk}/change/").content.decode()
 
     assert "This print raised no alerts." in html
 
 
-def test_the_admin_serves_the_tagged_snapshot_to_staff_only(admin_browser, printer_alerts):
+def test_the_admin_serves_the_snapshot_with_its_boxes_drawn_to_staff_only(admin_browser, printer_alerts):
     alert = printer_alerts[0]
     url = f"/admin/prints/alert/{alert.pk}/tagged.jpg"
 
@@ -46,7 +62,11 @@ def test_the_admin_serves_the_tagged_snapshot_to_staff_only(admin_browser, print
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == default_storage.open(alert.tagged.name).read()
+    picture = Image.open(io.BytesIO(response.content)).convert("RGB")
+    assert picture.size == (640, 480)
+    red, green, blue = picture.getpixel((129, 144))  # the left edge of the factory's box
+    assert red > 200
+    assert max(green, blue) < 80
     assert admin_browser.get("/admin/prints/alert/999999/tagged.jpg").status_code == 404
     admin_browser.logout()
     assert admin_browser.get(url).status_code == 302  # to the admin's sign-in

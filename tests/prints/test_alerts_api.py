@@ -1,5 +1,6 @@
 """The alert endpoints: a print's alerts, an alert's snapshot (token or signed link), feedback on it."""
 
+import io
 from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlparse
@@ -8,6 +9,7 @@ import pytest
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from PIL import Image
 from rest_framework.test import APIClient
 
 from prints.models import Alert
@@ -16,7 +18,8 @@ from tests.factories import AlertFactory, PrinterFactory, PrintFactory
 
 pytestmark = pytest.mark.django_db
 
-BASE = "http://testserver/"
+# The development default of PUBLIC_BASE_URL: links never take the request's host.
+BASE = "http://127.0.0.1:8000"
 # A fixed moment for the signer's clock, so that signed links are exact in the expected JSON.
 SIGNED_AT = 1_900_000_000
 
@@ -32,7 +35,7 @@ def signed_at(moment: float, alert_id: int) -> str:
     clock = signing.time
     signing.time = SimpleNamespace(time=lambda: moment)
     try:
-        return alert_snapshot_url(alert_id=alert_id, base_url=BASE)
+        return alert_snapshot_url(alert_id=alert_id)
     finally:
         signing.time = clock
 
@@ -51,7 +54,7 @@ def alert_json(alert: Alert, **changes) -> dict:
         "temporal_stats": alert.temporal_stats,
         "detections": alert.detections,
         "feedback": alert.feedback or None,
-        "snapshot_url": alert_snapshot_url(alert_id=alert.pk, base_url=BASE),
+        "snapshot_url": alert_snapshot_url(alert_id=alert.pk),
         **changes,
     }
 
@@ -77,9 +80,21 @@ def theirs():
     return AlertFactory(print=PrintFactory(printer=PrinterFactory()))
 
 
-def stored_tagged(alert: Alert) -> bytes:
-    with default_storage.open(alert.tagged.name) as stored:
+def stored_snapshot(alert: Alert) -> bytes:
+    with default_storage.open(alert.snapshot.name) as stored:
         return stored.read()
+
+
+def assert_tagged(served: bytes, alert: Alert) -> None:
+    """``served`` is the alert's stored snapshot (a white 640x480 frame) with its one box drawn in red."""
+    picture = Image.open(io.BytesIO(served))
+    assert picture.format == "JPEG"
+    assert picture.size == Image.open(io.BytesIO(stored_snapshot(alert))).size == (640, 480)
+    # ALERT_DETECTIONS: the box (128, 96)-(256, 192); its left edge is red, its middle still white.
+    red, green, blue = picture.convert("RGB").getpixel((129, 144))
+    assert red > 200
+    assert max(green, blue) < 80
+    assert min(picture.convert("RGB").getpixel((192, 144))) > 240
 
 
 # --- GET prints/{id}/alerts/ -------------------------------------------------------------------
@@ -133,14 +148,15 @@ def test_another_users_print_alerts_are_404(api, theirs):
 # --- GET alerts/{id}/snapshot/ ------------------------------------------------------------------
 
 
-def test_the_owners_token_gets_the_tagged_jpeg(api, alerts):
+def test_the_owners_token_gets_the_snapshot_with_its_boxes_drawn(api, alerts):
     response = api.get(f"/api/v1/alerts/{alerts[0].pk}/snapshot/")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Content-Disposition"] == f'inline; filename="alert-{alerts[0].pk}.jpg"'
     assert response["Cache-Control"] == "private, max-age=3600"
-    assert b"".join(response.streaming_content) == stored_tagged(alerts[0])
+    assert_tagged(response.content, alerts[0])
+    assert min(Image.open(io.BytesIO(stored_snapshot(alerts[0]))).getpixel((129, 144))) > 240  # stored untagged
 
 
 @pytest.mark.parametrize("accept", ["image/jpeg", "image/webp,image/*;q=0.8", "application/json"])
@@ -180,15 +196,30 @@ def test_a_signed_link_gets_the_snapshot_without_a_token(api, print_, alerts):
 
     response = APIClient().get(url)
 
+    assert url.startswith(f"{BASE}/api/v1/alerts/{alerts[1].pk}/snapshot/?signature=")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
-    assert b"".join(response.streaming_content) == stored_tagged(alerts[1])
+    assert_tagged(response.content, alerts[1])
 
 
 def test_a_signed_link_opens_another_users_alert_too(theirs):
-    response = APIClient().get(alert_snapshot_url(alert_id=theirs.pk, base_url=BASE))
+    response = APIClient().get(alert_snapshot_url(alert_id=theirs.pk))
 
     assert response.status_code == 200
+
+
+def test_a_signed_link_stops_working_while_the_owner_is_deactivated(user, alerts):
+    url = alert_snapshot_url(alert_id=alerts[0].pk)
+    user.is_active = False
+    user.save()
+
+    response = APIClient().get(url)
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "Alert not found.", "code": "not_found"}
+    user.is_active = True  # reactivating restores the links, as it restores the tokens
+    user.save()
+    assert APIClient().get(url).status_code == 200
 
 
 def test_a_signed_link_works_until_its_lifetime_ends(settings, alerts):
@@ -204,7 +235,7 @@ def test_a_signed_link_works_until_its_lifetime_ends(settings, alerts):
 
 
 def test_a_tampered_signature_is_403(alerts):
-    url = alert_snapshot_url(alert_id=alerts[0].pk, base_url=BASE)
+    url = alert_snapshot_url(alert_id=alerts[0].pk)
     signature = parse_qs(urlparse(url).query)["signature"][0]
     tampered = signature[:-1] + ("A" if signature[-1] != "A" else "B")
 
@@ -223,7 +254,7 @@ def test_a_malformed_signature_is_403(alerts, signature):
 
 def test_a_signature_for_one_alert_never_opens_another(alerts):
     warning, failure = alerts
-    signature = parse_qs(urlparse(alert_snapshot_url(alert_id=warning.pk, base_url=BASE)).query)["signature"][0]
+    signature = parse_qs(urlparse(alert_snapshot_url(alert_id=warning.pk)).query)["signature"][0]
 
     response = APIClient().get(f"/api/v1/alerts/{failure.pk}/snapshot/", {"signature": signature})
 
@@ -231,14 +262,25 @@ def test_a_signature_for_one_alert_never_opens_another(alerts):
 
 
 def test_a_signed_link_to_a_deleted_alert_is_404(alerts):
-    url = alert_snapshot_url(alert_id=alerts[0].pk, base_url=BASE)
+    url = alert_snapshot_url(alert_id=alerts[0].pk)
     alerts[0].delete()
 
     assert APIClient().get(url).status_code == 404
 
 
+def test_an_alert_without_a_snapshot_lists_a_null_link_and_its_snapshot_is_404(api, print_, alerts):
+    Alert.objects.filter(pk=alerts[0].pk).update(snapshot="", snapshot_bytes=0)  # as past the quota
+
+    listed = api.get(f"/api/v1/prints/{print_.pk}/alerts/").json()["results"]
+    response = api.get(f"/api/v1/alerts/{alerts[0].pk}/snapshot/")
+
+    assert [item["snapshot_url"] is None for item in listed] == [False, True]
+    assert response.status_code == 404
+    assert response.json() == {"error": "This alert was recorded without a snapshot.", "code": "not_found"}
+
+
 def test_a_snapshot_whose_file_is_gone_is_404(api, alerts):
-    default_storage.delete(alerts[0].tagged.name)
+    default_storage.delete(alerts[0].snapshot.name)
 
     response = api.get(f"/api/v1/alerts/{alerts[0].pk}/snapshot/")
 
@@ -320,7 +362,7 @@ def test_feedback_on_another_users_alert_is_404(api, theirs):
 
 
 def test_a_signed_link_does_not_answer_an_alert(alerts):
-    url = urlparse(alert_snapshot_url(alert_id=alerts[0].pk, base_url=BASE))
+    url = urlparse(alert_snapshot_url(alert_id=alerts[0].pk))
 
     response = APIClient().post(f"/api/v1/alerts/{alerts[0].pk}/feedback/?{url.query}", {"outcome": "failure"})
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command, get_commands
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from PIL import Image
 
@@ -26,7 +28,7 @@ def quietly(*args):
 
 
 def files_of(alert: Alert) -> list[str]:
-    return [alert.snapshot.name, alert.tagged.name]
+    return [alert.snapshot.name]
 
 
 def orphan(media_root, name: str, *, age: timedelta):
@@ -84,17 +86,22 @@ def test_prune_with_no_alerts_folder_does_nothing():
 def answered():
     """A confirmed failure, a false alarm, an unanswered alert, and a confirmed failure with no box."""
     print_ = PrintFactory()
-    return {
+    alerts = {
         "failure": AlertFactory(print=print_, feedback="failure", level="failure"),
         "false_alarm": AlertFactory(print=print_, feedback="false_alarm"),
         "unanswered": AlertFactory(print=print_),
         "boxless": AlertFactory(print=print_, feedback="failure", detections=[]),
+        "unstored": AlertFactory(print=print_, feedback="failure"),
     }
+    Alert.objects.filter(pk=alerts["unstored"].pk).update(snapshot="", snapshot_bytes=0)  # as past the quota
+    return alerts
 
 
 def test_export_feedback_writes_a_dataset_the_training_code_loads(answered, tmp_path):
     folder = tmp_path / "export"
-    failure, false_alarm, boxless = answered["failure"], answered["false_alarm"], answered["boxless"]
+    failure, false_alarm, boxless, unstored = (
+        answered[key] for key in ("failure", "false_alarm", "boxless", "unstored")
+    )
 
     out = io.StringIO()
     call_command("export_feedback", str(folder), stdout=out)
@@ -127,7 +134,14 @@ def test_export_feedback_writes_a_dataset_the_training_code_loads(answered, tmp_
                 "level": "warning",
                 "outcome": "failure",
                 "reason": "no detection to label",
-            }
+            },
+            {
+                "alert_id": unstored.pk,
+                "print_id": unstored.print_id,
+                "level": "warning",
+                "outcome": "failure",
+                "reason": "no snapshot was stored",
+            },
         ],
     }
     # The untagged snapshot, byte for byte.
@@ -153,3 +167,42 @@ def test_export_labels_are_the_detections_normalised_and_clipped_to_the_frame():
         "1 0.300000 0.300000 0.200000 0.200000",
         "1 0.976562 0.031250 0.046875 0.062500",  # cut at the right and top edges; the box outside is dropped
     ]
+
+
+# --- the migration to one stored copy ----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_the_snapshot_counts_its_bytes_and_leaves_the_tagged_copy_to_the_sweep(media_root):
+    before, after = [("prints", "0003_alert")], [("prints", "0004_alert_one_stored_snapshot")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old_apps = executor.loader.project_state(before).apps
+    print_ = PrintFactory()  # prints and printers are as they are now: the migration changes alerts only
+    files = {"snapshot": b"s" * 1234, "tagged": b"t" * 999, "gone": b""}
+    names = {}
+    for key, content in files.items():
+        names[key] = f"alerts/{key}.jpg"
+        if content:
+            default_storage.save(names[key], io.BytesIO(content))
+    old_alert = old_apps.get_model("prints", "Alert")
+    common = {"print_id": print_.pk, "level": "warning", "created_at": timezone.now(), "p": 1.0, "temporal_stats": {}}
+    common |= {"frame_width": 640, "frame_height": 480}
+    kept = old_alert.objects.create(**common, snapshot=names["snapshot"], tagged=names["tagged"])
+    missing = old_alert.objects.create(**common, snapshot=names["gone"], tagged=names["gone"])
+
+    MigrationExecutor(connection).migrate(after)
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())  # and any later one, as the other tests expect
+
+    assert {a.pk: (a.snapshot.name, a.snapshot_bytes) for a in Alert.objects.all()} == {
+        kept.pk: (names["snapshot"], 1234),
+        missing.pk: (names["gone"], 0),  # its file was gone already: it counts nothing
+    }
+    assert default_storage.exists(names["tagged"])  # the migration deletes no file ...
+    an_hour_ago = time.time() - 3700
+    for key in ("snapshot", "tagged"):
+        os.utime(media_root / names[key], (an_hour_ago, an_hour_ago))
+    quietly("prune_predictions")
+    assert not default_storage.exists(names["tagged"])  # ... the sweep does, since no alert names it now
+    assert default_storage.exists(names["snapshot"])
