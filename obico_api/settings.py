@@ -408,13 +408,25 @@ ALERTS_MAX_PER_PRINT = env.int("ALERTS_MAX_PER_PRINT", default=10)
 ALERT_STORAGE_QUOTA_BYTES = env.int("ALERT_STORAGE_QUOTA_BYTES", default=100 * 1024 * 1024)
 
 # --- Webhooks -----------------------------------------------------------------------------------
+# The whole of one delivery attempt (lookup, connect, TLS, sending, the reply), not each read: a
+# receiver trickling a byte every 9 s once held the worker 41.7 s (issue 23). Our choice: 10 s is
+# ample for a receiver that answers before it does its work, as receivers should.
+_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOKS = {
-    "TIMEOUT_SECONDS": env.float("WEBHOOK_TIMEOUT_SECONDS", default=10),
+    "TIMEOUT_SECONDS": _WEBHOOK_TIMEOUT_SECONDS,
+    # Of a reply, only the status and this much of the body are read (a refusal's start is kept in
+    # the delivery's error); a 300 MB reply was once read whole into memory (issue 23).
+    "MAX_RESPONSE_BYTES": env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=4096),
+    # Deliveries in flight at once per worker process, at most one per webhook, so a slow receiver
+    # holds one thread. Our choice: 8 receivers each taking the whole deadline still leave deliveries
+    # flowing; a thread holds little but its socket and MAX_RESPONSE_BYTES.
+    "WORKER_THREADS": env.int("WEBHOOK_WORKER_THREADS", default=8),
     # 12 attempts, doubling from 10 s to at most an hour apart: about 4.5 hours of retries.
     "MAX_ATTEMPTS": env.int("WEBHOOK_MAX_ATTEMPTS", default=12),
     "RETRY_BASE_SECONDS": 10,
     "RETRY_CAP_SECONDS": 3600,
-    "LEASE_SECONDS": 60,
+    # Outlives any attempt, so no other worker sends a delivery while its claimer still may.
+    "LEASE_SECONDS": max(60, 2 * _WEBHOOK_TIMEOUT_SECONDS),
     # Receivers on loopback or private networks only in development (server-side request forgery).
     "ALLOW_PRIVATE_NETWORKS": env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG),
     # How long registration (on the request path) and delivery wait for the receiver's DNS lookup;
