@@ -383,6 +383,8 @@ detection_env = {  # lower case: not a setting itself
     "MAX_JPEG_SCANS": ("UPLOAD_MAX_JPEG_SCANS", env.int),
     "MAX_IMAGE_BYTES": ("UPLOAD_MAX_IMAGE_BYTES", env.int),
     "MAX_WEBP_BYTES": ("UPLOAD_MAX_WEBP_BYTES", env.int),
+    "MAX_IMAGE_SEGMENTS": ("UPLOAD_MAX_IMAGE_SEGMENTS", env.int),
+    "MAX_DECODED_PIXELS": ("UPLOAD_MAX_DECODED_PIXELS", env.int),
 }
 DETECTION = {key: read(name) for key, (name, read) in detection_env.items() if name in env}
 
