@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "obico_api.logging.RequestIdMiddleware",
     "obico_api.api.middleware.RequestSizeLimitMiddleware",
+    # After the size limit: drains (up to UPLOAD_MAX_BYTES) a body the view did not read, so that
+    # gunicorn never resets a connection nginx is still writing to (a 502 instead of our answer).
+    "obico_api.api.middleware.UnreadBodyDrainMiddleware",
     # Serves the admin's static files from gunicorn, with no separate web server to configure.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -368,6 +371,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Named explicitly because our models point at the (swappable) OAuth application and token models.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name, not a secret)
+
+# --- Printers -----------------------------------------------------------------------------------
+# Most printers one user may have; creating one more is a 400 `too_many_printers`. The spec's list of
+# printers is one array with no pages, and at 5,000 printers one list cost 10-15 predicts (issue 23).
+# Our choice: 100 is a large print farm, and listing 100 costs about half an ordinary predict's CPU.
+PRINTERS_MAX_PER_USER = env.int("PRINTERS_MAX_PER_USER", default=100)
 
 # --- Detection ----------------------------------------------------------------------------------
 # Only what the environment overrides: the defaults, each with its source, and the verdict rule's

@@ -111,6 +111,35 @@ def test_oversized_body_is_refused_by_nginx_with_the_api_error(production, brows
     }
 
 
+def test_large_bodies_nobody_reads_still_get_our_answer(production, browser):
+    """A 401 never reads the body; gunicorn used to close such a connection with the body unread.
+
+    Closing a socket with unread data resets it, and nginx, still sending the body or not yet reading
+    the answer, then gave its own 502 instead of the 401 (16 of 200 such uploads, issue 23).
+    """
+    upload = {"img": ("snapshot.jpg", b"\xff" * (570 * 1024), "image/jpeg")}
+    answers = [
+        browser.post(f"{production.url}/api/v1/printers/1/predict/", files=upload, timeout=30) for _ in range(50)
+    ]
+
+    assert [(answer.status_code, answer.headers["Content-Type"]) for answer in answers] == [
+        (401, "application/json")
+    ] * 50
+    assert answers[0].json() == {
+        "error": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+
+
+def test_gunicorn_starts_without_errors_where_it_cannot_write_its_home(production):
+    # As in the image, whose user cannot write /app. gunicorn 25's control socket wanted
+    # $HOME/.gunicorn and logged "Permission denied" (here: "Not a directory") at each start.
+    log = production.gunicorn_log.read_text()
+
+    assert "Booting worker" in log
+    assert [line for line in log.splitlines() if "[ERROR]" in line] == []
+
+
 def test_app_journey_through_the_real_pages(production, browser):
     owner = UserFactory(username="maker")
     owner.set_password(PASSWORD)
