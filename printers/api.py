@@ -1,7 +1,7 @@
 """The printers endpoints of the spec: list, create, detail, update, delete."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,6 +9,13 @@ from accounts.permissions import READ, WRITE
 from obico_api.api.schema import error_responses
 from printers import selectors, services
 from printers.serializers import PrinterCreateInputSerializer, PrinterOutputSerializer, PrinterUpdateInputSerializer
+
+
+class TooManyPrinters(exceptions.APIException):
+    """The owner has ``PRINTERS_MAX_PER_USER`` printers already (``printers.services.TooManyPrinters``)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "too_many_printers"
 
 
 def printer_response(printer, *, status_code=status.HTTP_200_OK) -> Response:
@@ -27,12 +34,22 @@ class PrinterListApi(APIView):
 
     @extend_schema(
         request=PrinterCreateInputSerializer,
-        responses={201: PrinterOutputSerializer, **error_responses(400)},
+        responses={
+            201: PrinterOutputSerializer,
+            **error_responses(
+                400,
+                s400="Invalid input, or the owner has `PRINTERS_MAX_PER_USER` printers already "
+                "(`too_many_printers`); nothing was created.",
+            ),
+        },
     )
     def post(self, request):
         data = PrinterCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        printer = services.printer_create(owner=request.user, **data.validated_data)
+        try:
+            printer = services.printer_create(owner=request.user, **data.validated_data)
+        except services.TooManyPrinters as exc:
+            raise TooManyPrinters(str(exc)) from None
         return printer_response(printer, status_code=status.HTTP_201_CREATED)
 
 

@@ -2,6 +2,8 @@
 
 import enum
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -17,6 +19,10 @@ class Unchanged(enum.Enum):
 
 
 UNCHANGED = Unchanged.UNCHANGED
+
+
+class TooManyPrinters(Exception):
+    """The owner has ``PRINTERS_MAX_PER_USER`` printers already; nothing was created."""
 
 
 def printer_lock(*, printer_id: int, owner=None) -> Printer:
@@ -43,7 +49,19 @@ def printer_lock(*, printer_id: int, owner=None) -> Printer:
 
 @transaction.atomic
 def printer_create(*, owner, name: str, sensitivity: float = 1.0, roi: Region | None = None) -> Printer:
-    """Create a printer with its (zeroed) statistics row; ``roi`` None scores the whole frame."""
+    """Create a printer with its (zeroed) statistics row; ``roi`` None scores the whole frame.
+
+    An owner has at most ``PRINTERS_MAX_PER_USER`` printers (``TooManyPrinters`` past it): the
+    spec's list of printers is one array, with no pages, so its cost grows with their number. The
+    count is taken under a lock on the owner's row, so two creates at once cannot both pass it; on
+    SQLite, which has no row locks, the project's IMMEDIATE transactions serialise the writers.
+    """
+    # FOR NO KEY UPDATE: two creates for one owner queue here, while rows that merely refer to the
+    # owner (tokens, sign-in records) can still be written meanwhile.
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).values_list("pk"))
+    limit = settings.PRINTERS_MAX_PER_USER
+    if Printer.objects.filter(owner=owner).count() >= limit:
+        raise TooManyPrinters(f"An account may have at most {limit} printers; delete one to add another.")
     printer = Printer.objects.create(
         owner=owner, name=name, sensitivity=sensitivity, roi=None if roi is None else roi.as_dict()
     )
