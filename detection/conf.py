@@ -7,16 +7,17 @@ On the pattern of DRF's ``api_settings``::
     detection_settings.CONF_THRESHOLD  # settings.DETECTION["CONF_THRESHOLD"] if set, else DEFAULTS'
 
 ``settings.DETECTION`` is one dict holding only what differs from ``DEFAULTS`` (obico_api/settings.py
-fills it from the environment). The verdict rule's constants are overridden there too, under
-``VERDICT_*`` keys: one dict rather than a second ``VERDICT`` setting, so one name to check and reload.
+fills it from the environment). The verdict rules' and the printer memory's constants are overridden
+there too (``VERDICT_*``, ``ADAPTIVE_*``, ``ADAPTATION_*`` keys): one dict rather than a setting per
+rule, so one name to check and reload.
 It is read on first use, not at import (Django is imported only inside the functions below). An
 unknown key is refused with ``ImproperlyConfigured`` rather than silently ignored.
 The dict is read again after Django's ``setting_changed`` signal (pytest-django's ``settings``
 fixture, ``override_settings``); values are looked up in it on each access, not copied, so a test
 that changes the dict it has just assigned is seen too.
 
-The service builds its decoding limits and its verdict rule with ``detection_settings.image_limits()``
-and ``detection_settings.verdict_rule()``.
+The service builds its decoding limits with ``detection_settings.image_limits()`` and its verdict
+rules and printer memory with ``obico_rule()``, ``adaptive_rule()`` and ``adaptation_rule()``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from detection.adaptation import AdaptationRule
 from detection.defaults import DEFAULTS
 from detection.image import ImageLimits
-from detection.verdict import VerdictRule
+from detection.judge import Rules
+from detection.verdict import RULES, AdaptiveRule, ObicoRule
 
 
 class DetectionSettings:
@@ -67,10 +70,30 @@ class DetectionSettings:
         """What an upload may cost to decode (README, "Security"): each limit is its upper-cased setting."""
         return ImageLimits(**{limit.name: getattr(self, limit.name.upper()) for limit in fields(ImageLimits)})
 
-    def verdict_rule(self) -> VerdictRule:
+    def obico_rule(self) -> ObicoRule:
         """Obico's verdict rule: each constant is its ``VERDICT_``-prefixed, upper-cased setting."""
-        return VerdictRule(
-            **{constant.name: getattr(self, f"VERDICT_{constant.name.upper()}") for constant in fields(VerdictRule)}
+        return self._rule(ObicoRule, "VERDICT_")
+
+    def adaptive_rule(self) -> AdaptiveRule:
+        """Our verdict rule: each constant is its ``ADAPTIVE_``-prefixed, upper-cased setting."""
+        return self._rule(AdaptiveRule, "ADAPTIVE_")
+
+    def adaptation_rule(self) -> AdaptationRule:
+        """How the printer's memory learns: each constant is its ``ADAPTATION_``-prefixed, upper-cased setting."""
+        return self._rule(AdaptationRule, "ADAPTATION_")
+
+    def rules(self) -> Rules:
+        """The verdict rule in force (``VERDICT_RULE``) with every rule's constants."""
+        return Rules(
+            name=self.VERDICT_RULE,
+            adaptive=self.adaptive_rule(),
+            obico=self.obico_rule(),
+            adaptation=self.adaptation_rule(),
+        )
+
+    def _rule(self, rule_class, prefix: str):
+        return rule_class(
+            **{constant.name: getattr(self, f"{prefix}{constant.name.upper()}") for constant in fields(rule_class)}
         )
 
 
@@ -86,6 +109,8 @@ def _checked(overrides: Any) -> Mapping[str, Any]:
             f"Unknown key(s) in settings.DETECTION: {', '.join(unknown)}. "
             f"The known keys are those of detection.defaults.DEFAULTS: {', '.join(DEFAULTS)}."
         )
+    if overrides.get("VERDICT_RULE", DEFAULTS["VERDICT_RULE"]) not in RULES:
+        raise ImproperlyConfigured(f"settings.DETECTION['VERDICT_RULE'] must be one of {', '.join(RULES)}.")
     return overrides
 
 

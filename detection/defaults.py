@@ -40,8 +40,23 @@ DEFAULTS: dict[str, Any] = {
     # Not a refusal: the most pixels a JPEG is decoded to (libjpeg picks a smaller 1/2-1/8 scale to fit),
     # 16 MB in Pillow. A thin region of interest otherwise asks for the full size: 64 MB at 4096x4096.
     "MAX_DECODED_PIXELS": 2048 * 2048,
-    # --- The verdict rule (detection.verdict.VerdictRule) ---
-    # Obico's constants, server/backend/lib/prediction.py.
+    # --- The verdict (detection.verdict) and the printer's memory (detection.adaptation) ---
+    # "adaptive": our rule, chosen on the alert evaluator (issue 22, models/README.md); "obico": Obico's.
+    "VERDICT_RULE": "adaptive",
+    # The adaptive rule (detection.verdict.AdaptiveRule), tuned on validation sequences (models/README.md).
+    "ADAPTIVE_WARMUP": 10,  # no alarm before a print's 10th snapshot, while a new printer's memory learns
+    "ADAPTIVE_SPAN": 6,  # EWM span of the discounted score: a visible failure warns within a few snapshots
+    "ADAPTIVE_WARNING": 0.3,  # smoothed excess over the clean baseline that warns
+    "ADAPTIVE_FAILURE": 0.6,  # ... and that fails
+    "ADAPTIVE_RELEASE": 0.5,  # a level is held until the excess falls under half its threshold
+    # The printer's memory (detection.adaptation.AdaptationRule).
+    "ADAPTATION_RATE_FLOOR": 0.02,  # learns at 1/n, then 1/50 a snapshot: hours to follow a camera, not seconds
+    # A snapshot teaches the memory only while the smoothed excess is under this (after the warm-up):
+    # a failure rising towards the warning threshold is never learned as normal.
+    "ADAPTATION_LEARN_BELOW": 0.15,
+    "ADAPTATION_BASELINE_CAP": 0.3,  # a noisy camera may raise its baseline this far, no further
+    "ADAPTATION_FORGET_BELOW": 0.01,  # static levels under this are dropped: the row stays small
+    # Obico's rule (detection.verdict.ObicoRule): its constants, server/backend/lib/prediction.py.
     "VERDICT_INIT_SAFE_PREDICTION_NUM": 30,  # INIT_SAFE_FRAME_NUM: no alarm in a print's first 30 snapshots
     "VERDICT_THRESHOLD_LOW": 0.38,  # THRESHOLD_LOW
     "VERDICT_THRESHOLD_HIGH": 0.78,  # THRESHOLD_HIGH

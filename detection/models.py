@@ -24,6 +24,10 @@ class PrinterStats(models.Model):
     last_predicted_at = models.DateTimeField(null=True, blank=True)
     # The verdict of the current print's latest prediction; blank before its first.
     last_verdict = models.CharField(max_length=8, blank=True, default="", choices=VERDICT_CHOICES)
+    # The adaptive verdict's state (detection.verdict, detection.adaptation): the print's smoothed
+    # discounted score, and the printer's memory of its clean frames, PrinterMemory.as_json().
+    score_ewm = models.FloatField(default=0.0)
+    memory = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name_plural = "printer stats"
@@ -53,6 +57,8 @@ class Prediction(models.Model):
     prediction_num = models.PositiveIntegerField()
     prediction_num_lifetime = models.PositiveBigIntegerField()
     verdict = models.CharField(max_length=8, choices=VERDICT_CHOICES)
+    # p after the printer's memory discounted what its camera always shows (detection.adaptation).
+    score = models.FloatField(default=0.0)
     # The spec's [[confidence, [xc, yc, w, h]], ...] in pixels of the snapshot.
     detections = models.JSONField(default=list)
 

@@ -8,23 +8,26 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from detection import temporal
+from detection import judge
+from detection.adaptation import PrinterMemory
 from detection.conf import detection_settings
 from detection.image import decode_image
 from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection, failure_score
 from detection.region import Region, decode_size, detect_in_region
 from detection.runner import ModelUnavailable, get_detector
-from detection.temporal import STATS_FIELDS
-from detection.verdict import verdict_of
+from detection.temporal import STATS_FIELDS, TemporalStats
 
 
 @dataclass(frozen=True)
 class Score:
-    """The model's reading of one snapshot: its detections and the image score ``p`` they sum to."""
+    """The model's reading of one snapshot: its detections, the image score ``p`` they sum to, and the
+    frame's size (the frame the detections are in)."""
 
     p: float
     detections: list[Detection]
+    width: int
+    height: int
 
 
 def detections_as_lists(detections: list[Detection]) -> list:
@@ -55,7 +58,7 @@ def snapshot_score(image_bytes: bytes, *, roi: Region | None = None) -> Score:
     else:
         image = decode_image(image_bytes, target_size=decode_size(roi, detector.input_size), limits=limits)
         detections = detect_in_region(detector.detect, image, roi)
-    return Score(p=failure_score(detections), detections=detections)
+    return Score(p=failure_score(detections), detections=detections, width=image.width, height=image.height)
 
 
 def printer_stats_create(*, printer) -> PrinterStats:
@@ -64,32 +67,60 @@ def printer_stats_create(*, printer) -> PrinterStats:
 
 
 def printer_stats_print_start(*, stats: PrinterStats) -> None:
-    """Restart the per-print statistics for a new print; call under the printer's lock."""
-    stats.set_temporal_stats(temporal.start_print(stats.temporal_stats()))
-    stats.last_verdict = ""
-    stats.save(update_fields=[*STATS_FIELDS, "last_verdict"])
+    """Restart the per-print statistics for a new print; call under the printer's lock.
+
+    The printer's memory carries over: its camera sees the same scene every print.
+    """
+    _state_save(stats, judge.print_started(_state_of(stats)), ["last_verdict", "score_ewm"])
 
 
 def prediction_record(*, stats: PrinterStats, print_id: int, score: Score, sensitivity: float) -> Prediction:
     """Count a scored snapshot in the statistics, judge it, and add it to the print's history.
 
-    Call under the printer's lock, inside the transaction: the row is read, updated and written
-    back, so two workers never lose an update.
+    ``detection.judge.judge_snapshot`` does the math: the spec's ``temporal_stats`` follow ``p``;
+    the verdict follows the configured rule (``VERDICT_RULE``), by default the score after the
+    printer's memory discounted what its camera always shows, against its clean baseline; a
+    snapshot judged ok teaches the memory. Call under the printer's lock, inside the transaction:
+    the row is read, updated and written back once, so two workers never lose an update.
     """
     now = timezone.now()
-    new_stats = temporal.add_prediction(stats.temporal_stats(), score.p)
-    verdict = verdict_of(new_stats, sensitivity=sensitivity, rule=detection_settings.verdict_rule())
-    stats.set_temporal_stats(new_stats)
-    stats.last_p, stats.last_predicted_at, stats.last_verdict = score.p, now, verdict
-    stats.save(update_fields=[*STATS_FIELDS, "last_p", "last_predicted_at", "last_verdict"])
+    judgement = judge.judge_snapshot(
+        _state_of(stats),
+        p=score.p,
+        detections=score.detections,
+        width=score.width,
+        height=score.height,
+        sensitivity=sensitivity,
+        rules=detection_settings.rules(),
+    )
+    stats.last_p, stats.last_predicted_at = score.p, now
+    _state_save(stats, judgement.state, ["last_p", "last_predicted_at", "last_verdict", "score_ewm", "memory"])
     return Prediction.objects.create(
         print_id=print_id,
         created_at=now,
         p=score.p,
-        verdict=verdict,
+        score=judgement.score,
+        verdict=judgement.verdict,
         detections=detections_as_lists(score.detections),
-        **new_stats.as_dict(),
+        **judgement.state.stats.as_dict(),
     )
+
+
+def _state_of(stats: PrinterStats) -> judge.PrinterState:
+    """The printer's state as the pure judging code reads it."""
+    return judge.PrinterState(
+        stats=TemporalStats.of(stats),
+        memory=PrinterMemory.from_json(stats.memory),
+        score_ewm=stats.score_ewm,
+        last_verdict=stats.last_verdict,
+    )
+
+
+def _state_save(stats: PrinterStats, state: judge.PrinterState, fields: list[str]) -> None:
+    """Write ``state`` onto the row and save the statistics and ``fields``."""
+    stats.set_temporal_stats(state.stats)
+    stats.memory, stats.score_ewm, stats.last_verdict = state.memory.as_json(), state.score_ewm, state.last_verdict
+    stats.save(update_fields=[*STATS_FIELDS, *fields])
 
 
 def prediction_prune(*, now: datetime | None = None) -> int:

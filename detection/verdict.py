@@ -1,7 +1,16 @@
-"""The server's verdict on a print from its temporal statistics: pure math, no Django.
+"""The server's verdict on a print from its scores: pure math, no Django.
 
-Obico's rule (server/backend/lib/prediction.py, ``is_failing``), applied twice: a print is
-``failure`` when it fails with the failure escalation, ``warning`` when it fails without it.
+Two rules, chosen by the ``VERDICT_RULE`` setting:
+
+- ``adaptive`` (the default since issue 22): the snapshot's score after the printer's memory has
+  discounted what its camera always shows (``detection.adaptation``), smoothed over the print
+  (``score_ewm``), against the printer's clean baseline, which is frozen while the verdict is above
+  ok, so it never climbs with the failure it should report. A level is held until the smoothed
+  excess falls well below its threshold (hysteresis), so a failure that flickers raises one alert.
+- ``obico``: Obico's rule (server/backend/lib/prediction.py, ``is_failing``), applied twice on the
+  spec's ``temporal_stats``: ``failure`` when it fails with the failure escalation, ``warning``
+  without it. Its baseline, ``rolling_mean_long``, rises with the failure on a printer with little
+  history.
 """
 
 from __future__ import annotations
@@ -22,11 +31,56 @@ class Verdict(StrEnum):
 # How severe each verdict is: an alert is a rise in severity.
 SEVERITY = {Verdict.OK: 0, Verdict.WARNING: 1, Verdict.FAILURE: 2}
 
+RULES = ("adaptive", "obico")
+
 
 @dataclass(frozen=True)
-class VerdictRule:
+class AdaptiveRule:
+    """Our rule's constants: the ``ADAPTIVE_*`` keys of ``detection.defaults.DEFAULTS``, with their sources there."""
+
+    warmup: int = DEFAULTS["ADAPTIVE_WARMUP"]
+    span: int = DEFAULTS["ADAPTIVE_SPAN"]
+    warning: float = DEFAULTS["ADAPTIVE_WARNING"]
+    failure: float = DEFAULTS["ADAPTIVE_FAILURE"]
+    release: float = DEFAULTS["ADAPTIVE_RELEASE"]
+
+
+def smoothed_score(score_ewm: float, score: float, rule: AdaptiveRule) -> float:
+    """The print's exponentially weighted mean of the (discounted) score after one more snapshot."""
+    return score_ewm + 2 / (rule.span + 1) * (score - score_ewm)
+
+
+def adaptive_verdict(
+    *,
+    score_ewm: float,
+    baseline: float,
+    prediction_num: int,
+    previous: str,
+    sensitivity: float,
+    rule: AdaptiveRule,
+) -> Verdict:
+    """``ok``, ``warning`` or ``failure`` from the smoothed score's excess over the printer's clean baseline.
+
+    ``excess = (score_ewm - baseline) x sensitivity``: ``failure`` at ``rule.failure`` or more,
+    ``warning`` at ``rule.warning``. A level the print is already at (``previous``) is held while the
+    excess stays above ``rule.release`` times its threshold. Nothing is raised before the print's
+    ``rule.warmup``-th snapshot, while the printer's memory first learns the scene.
+    """
+    if prediction_num < rule.warmup:
+        return Verdict.OK
+    excess = (score_ewm - baseline) * sensitivity
+    held = SEVERITY.get(previous, 0)
+    if excess >= rule.failure or (held >= SEVERITY[Verdict.FAILURE] and excess >= rule.failure * rule.release):
+        return Verdict.FAILURE
+    if excess >= rule.warning or (held >= SEVERITY[Verdict.WARNING] and excess >= rule.warning * rule.release):
+        return Verdict.WARNING
+    return Verdict.OK
+
+
+@dataclass(frozen=True)
+class ObicoRule:
     """Obico's constants. The defaults, with Obico's names for them, are the ``VERDICT_*`` keys of
-    ``detection.defaults.DEFAULTS``; the service's rule, overrides included, is ``detection_settings.verdict_rule()``.
+    ``detection.defaults.DEFAULTS``; the service's rule, overrides included, is ``detection_settings.obico_rule()``.
     """
 
     init_safe_prediction_num: int = DEFAULTS["VERDICT_INIT_SAFE_PREDICTION_NUM"]
@@ -37,7 +91,7 @@ class VerdictRule:
     failure_escalation: float = DEFAULTS["VERDICT_FAILURE_ESCALATION"]
 
 
-def is_failing(stats: TemporalStats, *, sensitivity: float, escalation: float, rule: VerdictRule) -> bool:
+def is_failing(stats: TemporalStats, *, sensitivity: float, escalation: float, rule: ObicoRule) -> bool:
     """Obico's ``is_failing``: the smoothed score rose well above the printer's long-term level."""
     if stats.prediction_num < rule.init_safe_prediction_num:
         return False
@@ -49,8 +103,8 @@ def is_failing(stats: TemporalStats, *, sensitivity: float, escalation: float, r
     return adjusted > (stats.rolling_mean_short - stats.rolling_mean_long) * rule.rolling_mean_short_multiple
 
 
-def verdict_of(stats: TemporalStats, *, sensitivity: float, rule: VerdictRule) -> Verdict:
-    """``ok``, ``warning`` or ``failure`` for the statistics after a prediction."""
+def obico_verdict(stats: TemporalStats, *, sensitivity: float, rule: ObicoRule) -> Verdict:
+    """Obico's ``ok``, ``warning`` or ``failure`` for the spec's statistics after a prediction."""
     if is_failing(stats, sensitivity=sensitivity, escalation=rule.failure_escalation, rule=rule):
         return Verdict.FAILURE
     if is_failing(stats, sensitivity=sensitivity, escalation=rule.warning_escalation, rule=rule):

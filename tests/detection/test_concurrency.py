@@ -9,7 +9,11 @@ import threading
 import pytest
 from django.db import connection
 
+from detection import judge
+from detection.adaptation import PrinterMemory
+from detection.conf import detection_settings
 from detection.models import Prediction, PrinterStats
+from detection.postprocess import Detection
 from prints.models import Print
 from tests.conftest import make_image_bytes, snapshot
 
@@ -51,6 +55,27 @@ def test_concurrent_predicts_on_one_printer_are_all_counted_exactly(api, printer
     assert stats.prediction_num_lifetime == CONCURRENT_PREDICTS
     assert stats.rolling_mean_short == pytest.approx(sum(ps) / CONCURRENT_PREDICTS)
     assert stats.rolling_mean_long == pytest.approx(sum(ps) / CONCURRENT_PREDICTS)
+    # The printer's memory and the verdict's state are exactly those of the predictions replayed one
+    # by one in the order they were counted: none was lost or applied twice.
+    assert stats_after_replaying_in_order(printer) == (stats.memory, pytest.approx(stats.score_ewm), stats.last_verdict)
+
+
+def stats_after_replaying_in_order(printer):
+    state = judge.print_started(judge.PrinterState())
+    for prediction in Prediction.objects.filter(print__printer=printer).order_by("prediction_num"):
+        detections = [Detection(conf, *box) for conf, box in prediction.detections]
+        judgement = judge.judge_snapshot(
+            state,
+            p=prediction.p,
+            detections=detections,
+            width=640,
+            height=480,
+            sensitivity=printer.sensitivity,
+            rules=detection_settings.rules(),
+        )
+        assert judgement.verdict == prediction.verdict
+        state = judgement.state
+    return PrinterMemory.from_json(state.memory.as_json()).as_json(), state.score_ewm, state.last_verdict
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,10 +8,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from detection import conf
+from detection.adaptation import AdaptationRule
 from detection.conf import DetectionSettings
 from detection.defaults import DEFAULTS, PROJECT_ROOT
 from detection.image import ImageLimits
-from detection.verdict import VerdictRule
+from detection.verdict import AdaptiveRule, ObicoRule
 
 settings_object = conf.detection_settings  # tests/conftest.py has a fixture of the same name
 
@@ -80,16 +81,30 @@ def test_given_overrides_replace_django_settings():
         _ = DetectionSettings({"NOPE": 1}).THREADS
 
 
-def test_verdict_rule_with_the_defaults_is_the_dataclass_default(settings):
+def test_rules_with_the_defaults_are_the_dataclass_defaults(settings):
     settings.DETECTION = {}
 
-    assert settings_object.verdict_rule() == VerdictRule()
+    assert settings_object.obico_rule() == ObicoRule()
+    assert settings_object.adaptive_rule() == AdaptiveRule()
+    assert settings_object.adaptation_rule() == AdaptationRule()
 
 
-def test_verdict_rule_reflects_overrides(settings):
-    settings.DETECTION = {"VERDICT_THRESHOLD_HIGH": 0.9, "VERDICT_FAILURE_ESCALATION": 2.0}
+def test_rules_reflect_overrides(settings):
+    settings.DETECTION = {
+        "VERDICT_THRESHOLD_HIGH": 0.9,
+        "VERDICT_FAILURE_ESCALATION": 2.0,
+        "ADAPTIVE_WARNING": 0.2,
+        "ADAPTATION_RATE_FLOOR": 0.1,
+    }
 
-    assert settings_object.verdict_rule() == VerdictRule(threshold_high=0.9, failure_escalation=2.0)
+    assert settings_object.obico_rule() == ObicoRule(threshold_high=0.9, failure_escalation=2.0)
+    assert settings_object.adaptive_rule() == AdaptiveRule(warning=0.2)
+    assert settings_object.adaptation_rule() == AdaptationRule(rate_floor=0.1)
+
+
+def test_an_unknown_verdict_rule_stops_the_start():
+    with pytest.raises(ImproperlyConfigured, match="VERDICT_RULE"):
+        _ = DetectionSettings({"VERDICT_RULE": "strict"}).THREADS
 
 
 def test_image_limits_with_the_defaults_are_the_dataclass_default(settings):
@@ -109,7 +124,8 @@ def test_image_limits_reflect_overrides(settings):
 def test_the_pure_modules_import_without_django():
     # The training code imports the defaults, the image decoder and the verdict rule with no Django set up.
     code = (
-        "import sys; import detection.conf, detection.image, detection.verdict, detection.runner; "
+        "import sys; import detection.conf, detection.image, detection.verdict, detection.adaptation, "
+        "detection.judge, detection.runner; "
         "sys.exit(any(name.startswith('django') for name in sys.modules))"
     )
     completed = subprocess.run(  # noqa: S603 - our own code

@@ -1,11 +1,19 @@
-"""Obico's verdict rule on hand-made statistics."""
+"""The verdict rules on hand-made numbers: ours (adaptive) and Obico's."""
 
 import pytest
 
 from detection.temporal import TemporalStats
-from detection.verdict import Verdict, VerdictRule, is_failing, verdict_of
+from detection.verdict import (
+    AdaptiveRule,
+    ObicoRule,
+    Verdict,
+    adaptive_verdict,
+    is_failing,
+    obico_verdict,
+    smoothed_score,
+)
 
-RULE = VerdictRule()
+RULE = ObicoRule()
 
 
 def stats(ewm, short=0.0, long=0.0, n=100):
@@ -30,7 +38,7 @@ def stats(ewm, short=0.0, long=0.0, n=100):
     ],
 )
 def test_verdict_follows_obicos_rule(case, sensitivity, expected):
-    assert verdict_of(case, sensitivity=sensitivity, rule=RULE) is expected
+    assert obico_verdict(case, sensitivity=sensitivity, rule=RULE) is expected
 
 
 def test_failure_escalation_divides_the_adjusted_mean():
@@ -38,3 +46,46 @@ def test_failure_escalation_divides_the_adjusted_mean():
     assert is_failing(stats(0.7), sensitivity=1.0, escalation=1.75, rule=RULE)
     # 0.6 / 1.75 = 0.343: below low
     assert not is_failing(stats(0.6), sensitivity=1.0, escalation=1.75, rule=RULE)
+
+
+ADAPTIVE = AdaptiveRule(warmup=10, span=6, warning=0.3, failure=0.6, release=0.5)
+
+
+def judge(score_ewm, *, baseline=0.0, n=20, previous="ok", sensitivity=1.0):
+    return adaptive_verdict(
+        score_ewm=score_ewm,
+        baseline=baseline,
+        prediction_num=n,
+        previous=previous,
+        sensitivity=sensitivity,
+        rule=ADAPTIVE,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        pytest.param({"score_ewm": 0.9, "n": 9}, Verdict.OK, id="before the warm-up ends, however high"),
+        pytest.param({"score_ewm": 0.29}, Verdict.OK, id="under the warning threshold"),
+        pytest.param({"score_ewm": 0.3}, Verdict.WARNING, id="at the warning threshold"),
+        pytest.param({"score_ewm": 0.6}, Verdict.FAILURE, id="at the failure threshold"),
+        pytest.param({"score_ewm": 0.45, "baseline": 0.2}, Verdict.OK, id="measured from the clean baseline"),
+        pytest.param({"score_ewm": 0.2, "sensitivity": 2.0}, Verdict.WARNING, id="sensitivity 2 doubles the excess"),
+        pytest.param({"score_ewm": 0.5, "sensitivity": 0.5}, Verdict.OK, id="sensitivity 0.5 halves it"),
+        pytest.param({"score_ewm": 0.2, "previous": "warning"}, Verdict.WARNING, id="a warning is held above half"),
+        pytest.param({"score_ewm": 0.14, "previous": "warning"}, Verdict.OK, id="and released under half"),
+        pytest.param({"score_ewm": 0.35, "previous": "failure"}, Verdict.FAILURE, id="a failure is held above half"),
+        pytest.param({"score_ewm": 0.29, "previous": "failure"}, Verdict.WARNING, id="then falls to warning"),
+        pytest.param({"score_ewm": 0.2, "previous": ""}, Verdict.OK, id="no previous verdict holds nothing"),
+    ],
+)
+def test_adaptive_verdict(kwargs, expected):
+    assert judge(**kwargs) is expected
+
+
+@pytest.mark.parametrize(
+    ("previous", "score", "expected"),
+    [(0.0, 1.0, 2 / 7), (0.5, 0.5, 0.5), (1.0, 0.0, 5 / 7)],
+)
+def test_smoothed_score_is_an_ewm_of_span_6(previous, score, expected):
+    assert smoothed_score(previous, score, ADAPTIVE) == pytest.approx(expected)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from detection.image import ImageLimits
 from detection.models import Prediction
 from detection.temporal import TemporalStats, add_prediction
-from detection.verdict import Verdict, VerdictRule, verdict_of
+from detection.verdict import ObicoRule, Verdict, obico_verdict
 from prints.alert_images import alert_snapshot_render
 from tests.conftest import make_image_bytes
 from tests.e2e.test_browser_oauth import PASSWORD, chromium_page
@@ -64,7 +64,7 @@ def failing_print(django_user_model):
     level, alerts = Verdict.OK, []
     for n, p in enumerate(SCORES, start=1):
         stats = add_prediction(stats, p)
-        verdict = verdict_of(stats, sensitivity=printer.sensitivity, rule=VerdictRule())
+        verdict = obico_verdict(stats, sensitivity=printer.sensitivity, rule=ObicoRule())
         created_at = started_at + n * SNAPSHOT_INTERVAL
         Prediction.objects.create(print=print_, created_at=created_at, p=p, verdict=verdict, **stats.as_dict())
         if LEVELS.index(verdict) > LEVELS.index(level):  # a rising verdict records an alert

@@ -32,9 +32,11 @@ pytestmark = pytest.mark.django_db
 BLACK = make_image_bytes(color=(0, 0, 0), image_format="PNG")
 # Twice the largest side kept, so the snapshot is downscaled (to 1280x960).
 WHITE = make_image_bytes(size=(2560, 1920), image_format="JPEG")
-# With the one-box model and sensitivity 2: ok for 31 frames, warning at the 32nd, failure at the 34th.
+# With the one-box model and sensitivity 2, under the default (adaptive) verdict: ok for 30 frames,
+# warning at the 31st, failure at the 32nd.
 RISE = [BLACK] * 30 + [WHITE] * 10
-UP_TO_THE_FIRST_WARNING = RISE[:32]
+UP_TO_THE_FIRST_WARNING = RISE[:31]
+AFTER_THE_FIRST_WARNING = RISE[31:]
 # Back to ok (the verdict passes through warning on the way down: a fall records nothing).
 FALL = [BLACK] * 30
 # The model's box, (0.2, 0.2)-(0.4, 0.4) of the frame, in pixels of the 1280x960 snapshot.
@@ -128,7 +130,7 @@ def test_a_rising_verdict_records_a_warning_then_a_failure_alert_with_the_frame(
         assert (confidence, box) == (1.0, pytest.approx([768, 576, 512, 384]))  # in pixels of the 2560x1920 frame
         assert (alert.frame_width, alert.frame_height) == (2560, 1920)
         assert (alert.feedback, alert.feedback_at) == ("", None)
-    assert [Prediction.objects.get(created_at=a.created_at).prediction_num for a in (warning, failure)] == [32, 34]
+    assert [Prediction.objects.get(created_at=a.created_at).prediction_num for a in (warning, failure)] == [31, 32]
 
 
 def test_one_downscaled_snapshot_is_stored_and_the_boxes_are_drawn_when_it_is_served(client, printer, media_root):
@@ -228,7 +230,9 @@ def test_an_alert_does_not_re_arm_before_the_set_number_of_snapshots_however_lon
 
 
 def test_frames_alternating_between_failing_and_clean_alert_once_per_level(client, printer, media_root):
-    flapping = RISE[:32] + ([BLACK] * 3 + [WHITE] * 3) * 12
+    # A grey frame (p = 0.63) after eight black ones warns; four black ones later the verdict is ok again.
+    grey = make_image_bytes(color=(160, 160, 160), image_format="PNG")
+    flapping = RISE[:32] + ([BLACK] * 8 + [grey]) * 12
 
     predict(client, printer, flapping)
 
@@ -251,7 +255,7 @@ def test_a_frame_that_raises_no_alert_never_renders_an_image(client, printer, mo
     rendered = []  # recorded, not raised: a failed render is logged and swallowed, by design
     monkeypatch.setattr(services, "alert_snapshot_render", lambda *args, **kwargs: rendered.append(args))
 
-    predict(client, printer, RISE[:31] + FALL)
+    predict(client, printer, RISE[:30] + FALL)
 
     assert rendered == []
     assert not Alert.objects.exists()
@@ -263,7 +267,7 @@ def test_a_false_alarm_silences_its_level_for_the_rest_of_the_print_but_not_a_hi
     answer = client.post(f"/api/v1/alerts/{warning.pk}/feedback/", {"outcome": "false_alarm"}, format="json")
     assert answer.status_code == 200
 
-    predict(client, printer, RISE[32:] + FALL + RISE)
+    predict(client, printer, AFTER_THE_FIRST_WARNING + FALL + RISE)
 
     assert levels() == ["warning", "failure", "failure"]
     assert events() == ["print.started", "print.warning", "print.failure", "print.failure"]
@@ -292,7 +296,7 @@ def test_changing_the_answer_to_failure_lifts_the_silence(client, printer, quick
     client.post(f"/api/v1/alerts/{warning.pk}/feedback/", {"outcome": "false_alarm"}, format="json")
     client.post(f"/api/v1/alerts/{warning.pk}/feedback/", {"outcome": "failure"}, format="json")
 
-    predict(client, printer, RISE[32:] + FALL + RISE)
+    predict(client, printer, AFTER_THE_FIRST_WARNING + FALL + RISE)
 
     assert levels() == ["warning", "failure", "warning", "failure"]
 
@@ -408,7 +412,7 @@ def test_a_snapshot_the_storage_cannot_save_never_fails_the_predict_or_loses_the
 
     assert response.status_code == 200
     assert response.json()["result"]["verdict"] == "warning"
-    assert response.json()["result"]["temporal_stats"]["prediction_num"] == 32  # counted
+    assert response.json()["result"]["temporal_stats"]["prediction_num"] == 31  # counted
     alert = Alert.objects.get()
     assert (alert.level, alert.snapshot.name, alert.snapshot_bytes) == ("warning", "", 0)
     assert printer.prints.get().warning_at == alert.created_at

@@ -6,9 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from detection import judge
+from detection.conf import detection_settings as configured
 from detection.models import Prediction
+from detection.postprocess import Detection
 from detection.temporal import TemporalStats
-from detection.verdict import VerdictRule, verdict_of
+from detection.verdict import ObicoRule, obico_verdict
 from tests.conftest import make_image_bytes, snapshot
 from tests.factories import PrinterFactory
 from tests.onnx_models import write_detector_model
@@ -48,7 +51,46 @@ def test_sensitivity_is_patchable_within_half_to_double(api, printer, value, sta
     assert printer.sensitivity == (value if status == 200 else 1.0)
 
 
-def test_verdict_is_ok_before_30_predictions_then_follows_the_rule(api, printer, one_box_model):
+def test_verdict_is_ok_during_the_warm_up_then_follows_the_adaptive_rule(api, printer, one_box_model):
+    printer.sensitivity = 2.0
+    printer.save()
+
+    start_and_predict(api, printer, [BLACK] * 40)  # a clean print: the printer learns its scene
+    api.post(f"/api/v1/printers/{printer.id}/finish_print/", {}, format="json")
+
+    results = start_and_predict(api, printer, [WHITE] * 20)
+
+    warmup = configured.adaptive_rule().warmup
+    assert {r["verdict"] for r in results[: warmup - 1]} == {"ok"}  # however high p is
+    assert [r["verdict"] for r in results] == replayed_verdicts(printer, sensitivity=2.0)
+    assert results[-1]["verdict"] == "failure"
+
+
+def replayed_verdicts(printer, *, sensitivity):
+    """The current print's verdicts replayed through detection.judge from the printer's recorded history."""
+    state, verdicts, current = judge.PrinterState(), [], None
+    for prediction in Prediction.objects.filter(print__printer=printer).order_by("print_id", "prediction_num"):
+        if prediction.print_id != current:
+            state, verdicts, current = judge.print_started(state), [], prediction.print_id
+        detections = [Detection(conf, *box) for conf, box in prediction.detections]
+        judgement = judge.judge_snapshot(
+            state,
+            p=prediction.p,
+            detections=detections,
+            width=640,
+            height=480,
+            sensitivity=sensitivity,
+            rules=configured.rules(),
+        )
+        state = judgement.state
+        verdicts.append(judgement.verdict)
+    return verdicts
+
+
+def test_with_obicos_rule_the_verdict_is_ok_before_30_predictions_then_follows_it(
+    api, printer, one_box_model, detection_settings
+):
+    detection_settings["VERDICT_RULE"] = "obico"
     printer.sensitivity = 2.0
     printer.save()
 
@@ -59,15 +101,12 @@ def test_verdict_is_ok_before_30_predictions_then_follows_the_rule(api, printer,
 
     assert {r["verdict"] for r in results[:29]} == {"ok"}  # however high p is
     for result in results:
-        expected = verdict_of(TemporalStats(**result["temporal_stats"]), sensitivity=2.0, rule=VerdictRule())
+        expected = obico_verdict(TemporalStats(**result["temporal_stats"]), sensitivity=2.0, rule=ObicoRule())
         assert result["verdict"] == expected
     assert results[-1]["verdict"] != "ok"
 
 
 def test_a_print_records_when_it_first_reached_warning_and_failure(api, printer, one_box_model):
-    printer.sensitivity = 2.0
-    printer.save()
-
     results = start_and_predict(api, printer, [BLACK] * 30 + [WHITE] * 10)
 
     verdicts = [r["verdict"] for r in results]
