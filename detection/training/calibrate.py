@@ -21,22 +21,8 @@ import numpy as np
 from detection.training import dataset
 from detection.training.metrics import average_precision, match_detections
 from detection.training.model import SpaghettiNet
+from detection.training.platt import fit_platt
 from detection.training.train import predict
-
-
-def fit_platt(logits: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> tuple[float, float]:
-    """Logistic regression of ``labels`` (0/1) on one feature by Newton's method: returns (a, b)."""
-    features = np.stack([logits, np.ones_like(logits)], axis=1)
-    params = np.array([1.0, 0.0])
-    for _ in range(iterations):
-        prob = 1 / (1 + np.exp(-(features @ params)))
-        gradient = features.T @ (prob - labels) + l2 * params
-        hessian = (features * (prob * (1 - prob))[:, None]).T @ features + l2 * np.eye(2)
-        step = np.linalg.solve(hessian, gradient)
-        params -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return float(params[0]), float(params[1])
 
 
 def calibrate(net: SpaghettiNet, input_size: tuple[int, int], data_root: Path) -> tuple[float, float]:

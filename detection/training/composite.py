@@ -179,13 +179,32 @@ def paste_region(
     long_side = float(np.exp(rng.uniform(np.log(SIZE_RANGE[0]), np.log(SIZE_RANGE[1])))) * frame_w
     zone = "nozzle" if rng.random() < NOZZLE_SHARE else "bed"
     strength = rng.uniform(*MATCH_STRENGTH_RANGE)
+    patch_w, patch_h = patch_size(frame, frame_aspect, region, long_side)
+    left, top = place_patch(frame_w, frame_h, patch_w, patch_h, rng, zone)
+    return paste_region_at(frame, region, (patch_w, patch_h), (left, top), strength)
+
+
+def patch_size(frame: np.ndarray, frame_aspect: float, region: Region, long_side: float) -> tuple[int, int]:
+    """The patch's size in frame pixels when the region's labelled box spans ``long_side`` pixels."""
+    frame_h, frame_w = frame.shape[:2]
     region_h, region_w = region.pixels.shape[:2]
     scale = patch_scale(region.box, region.pixel_aspect, frame_aspect, long_side)
-    patch_w = int(np.clip(round(region_w * scale[0]), 2, frame_w))
-    patch_h = int(np.clip(round(region_h * scale[1]), 2, frame_h))
+    return int(np.clip(round(region_w * scale[0]), 2, frame_w)), int(np.clip(round(region_h * scale[1]), 2, frame_h))
+
+
+def paste_region_at(
+    frame: np.ndarray, region: Region, size: tuple[int, int], corner: tuple[int, int], strength: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Paste ``region`` resized to ``size`` with its top-left at ``corner``, lighting matched by ``strength``.
+
+    Returns (new frame uint8, where the labelled box landed ``[4]``).
+    """
+    frame_h, frame_w = frame.shape[:2]
+    patch_w, patch_h = size
+    left, top = corner
+    region_h, region_w = region.pixels.shape[:2]
     # The rounded patch size sets the scale actually used, so the box matches the pixels.
     scale = (patch_w / region_w, patch_h / region_h)
-    left, top = place_patch(frame_w, frame_h, patch_w, patch_h, rng, zone)
     patch = np.asarray(
         Image.fromarray(region.pixels).resize((patch_w, patch_h), Image.Resampling.BILINEAR), dtype=np.float32
     )
@@ -249,7 +268,7 @@ def composite_samples(
 def build_heldout_set(root: Path, out: Path, seed: int = HELDOUT_SEED, per_frame: int = HELDOUT_PER_FRAME) -> dict:
     """Write the held-out composite set to ``out/images`` + ``out/labels`` (class 1) at the frames' full size.
 
-    Backgrounds: the held-out ``webcam-clean`` sequences only. Failures: merged boxes of
+    Backgrounds: the validation prints of ``webcam-clean`` only. Failures: merged boxes of
     ``spaghetti/val`` and ``roboflow-3dprinting/val`` only. One region per image. Returns a summary.
     """
     from detection.image import decode_image
@@ -264,7 +283,7 @@ def build_heldout_set(root: Path, out: Path, seed: int = HELDOUT_SEED, per_frame
     sources = [full_size(i, lbl, dataset.SPAGHETTI_CLASS) for i, lbl in dataset.spaghetti_split(root, "val")]
     sources += [full_size(i, lbl, 0) for i, lbl in dataset.roboflow_split(root, "val")]
     regions = regions_from_samples(sources)
-    frames = dataset.webcam_clean(root, heldout=True)
+    frames = dataset.webcam_frames(root, ("p1",), "validation")
     rng = np.random.default_rng(seed)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "labels").mkdir(parents=True, exist_ok=True)

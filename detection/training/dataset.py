@@ -5,8 +5,9 @@ a little larger than the model input (the runner stretches the whole image too, 
 so an epoch costs only crops, flips and colour jitter.
 
 Splits of the negatives are fixed here so that training and the model card agree on what was
-held out: clean-prints are split by file number (photos 1-57 train, 58-114 held out) and
-webcam-clean by print sequence (5 train, 5 held out), never by frame.
+held out: clean-prints are split by file number (photos 1-57 train, 58-114 held out); each webcam
+(``CAMERA_FOLDERS``) is held out whole by the folds of ``train.py --cameras``, and a camera that
+trains keeps three of its prints for validation (``VALIDATION_PRINTS``), never split by frame.
 """
 
 from __future__ import annotations
@@ -25,8 +26,15 @@ DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 SPAGHETTI_CLASS = 1
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CLEAN_PRINTS_TRAIN_MAX_NUMBER = 57
-WEBCAM_TRAIN_SEQUENCES = ("BlackMoai", "BlueMonk", "PinkNetriti_Early", "WhiteHorseback", "YellowArch")
-WEBCAM_HELDOUT_SEQUENCES = ("BlackWobbly", "OrangeLibery", "WhiteBoat", "WhiteNetiri_Fallover", "YellowEarly")
+# The webcams we have, each a folder of prints (``images/PRINT/frame_*.jpg``): two printers, two cameras.
+CAMERA_FOLDERS = {"p1": "webcam-clean", "p2": "webcam-clean-p2"}
+CAMERAS = tuple(CAMERA_FOLDERS)
+# Prints of each camera kept out of training when that camera trains: the calibration and the verdict's
+# tuning (validation) use them. A camera that does not train is held out whole.
+VALIDATION_PRINTS = {
+    "p1": ("BlackWobbly", "WhiteBoat", "YellowEarly"),
+    "p2": ("GreenCase", "P2RedVase", "RedSkullEarly"),
+}
 # A box cut by a crop is kept if this much of its area stays visible, or if what stays fills this much
 # of the crop (a crop inside a huge box is still spaghetti); slivers are dropped as ambiguous.
 MIN_VISIBLE_FRACTION = 0.4
@@ -85,15 +93,30 @@ def clean_prints(root: Path, *, heldout: bool) -> list[Path]:
     return [p for p in images if (number(p) > CLEAN_PRINTS_TRAIN_MAX_NUMBER) == heldout]
 
 
-def webcam_clean(root: Path, *, heldout: bool) -> list[Path]:
-    """webcam-clean frames of the training or held-out print sequences."""
-    sequences = WEBCAM_HELDOUT_SEQUENCES if heldout else WEBCAM_TRAIN_SEQUENCES
-    return [p for name in sequences for p in list_images(root / "webcam-clean" / "images" / name)]
+def camera_prints(root: Path, camera: str, split: str = "all") -> list[Path]:
+    """A webcam's print folders: ``split`` "all", "train" (all but the validation prints) or "validation".
+
+    None if the camera's folder is missing (a data root holding only some of the sets).
+    """
+    folder = root / CAMERA_FOLDERS[camera] / "images"
+    prints = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if split == "train":
+        return [p for p in prints if p.name not in VALIDATION_PRINTS[camera]]
+    if split == "validation":
+        return [p for p in prints if p.name in VALIDATION_PRINTS[camera]]
+    return prints
 
 
-def training_negatives(root: Path) -> list[Path]:
-    """Every clean image that training sees (and that evaluation must therefore leave out)."""
-    return clean_prints(root, heldout=False) + webcam_clean(root, heldout=False)
+def webcam_frames(root: Path, cameras: tuple[str, ...], split: str) -> list[Path]:
+    """Every frame of the ``split`` prints of ``cameras``."""
+    return [
+        frame for camera in cameras for folder in camera_prints(root, camera, split) for frame in list_images(folder)
+    ]
+
+
+def training_negatives(root: Path, cameras: tuple[str, ...] = CAMERAS) -> list[Path]:
+    """Every clean image that training on ``cameras`` sees (and that evaluation must therefore leave out)."""
+    return clean_prints(root, heldout=False) + webcam_frames(root, cameras, "train")
 
 
 @dataclass

@@ -16,10 +16,6 @@ Prints one JSON object:
   ``LABEL=PATH``) and for all of them together: image-level AUROC of the score p between the
   positive images (those with at least one spaghetti box) and the negatives, the recall at the
   lowest p threshold with at most 5 % false alarms, and the false-alarm rate at p >= 0.5.
-- ``steady_scene_alerts`` (positives, and each negatives group): the shares of images that would
-  raise a warning or worse, and a failure, if a camera saw them in 40 snapshots in a row, replayed
-  through the service's temporal statistics and Obico's verdict rule with its default constants
-  (``steady_scene.py``). A detector reaches owners through this rule, not through p alone.
 - ``timing_ms``: medians of the ONNX session run alone, of ``Detector.detect`` and of decode + detect.
 
 Clean images that training used (``dataset.training_negatives``) are left out of the negatives
@@ -46,7 +42,6 @@ from detection.region import InvalidRegion, Region, crop_to_region, decode_size,
 from detection.runner import Detector
 from detection.training import dataset, metrics
 from detection.training.labels import merge_tolerance, merge_touching_boxes
-from detection.training.steady_scene import alert_shares
 
 SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]  # the service's default (detection/defaults.py)
 AP_CONF_THRESHOLD = 0.001
@@ -165,7 +160,6 @@ def image_level(positive_p: list[float], negative_p: list[float]) -> dict:
         "fa_at_that_threshold": round(point.false_alarm_rate, 4),
         "false_alarm_rate@p>=0.5": round(metrics.false_alarm_rate(negative_p, ALARM_P), 4),
         "any_detection_rate@0.08": round(metrics.false_alarm_rate(negative_p, 1e-9), 4),
-        "steady_scene_alerts": alert_shares(negative_p),
     }
 
 
@@ -215,7 +209,6 @@ def main(argv: list[str] | None = None) -> None:
     evaluator = Evaluator(args.model, args.threads, roi=args.roi)
     records: list[dict] = []
     positives, positive_p = evaluate_positives(evaluator, args.positives, records)
-    positives["steady_scene_alerts"] = alert_shares(positive_p)
 
     excluded = (
         set() if args.include_training_negatives else {p.resolve() for p in dataset.training_negatives(args.data_root)}

@@ -1,11 +1,14 @@
 """Export a training checkpoint to the ONNX file the service loads, and check it.
 
-    python -m detection.training.export --checkpoint .train/run1/last.pt --out models/spaghetti-effnetlite0.onnx
+    python -m detection.training.export --checkpoint .train/v3/last.pt --out models/spaghetti-effnetlite0.onnx \
+        --calibration-sequences /work/seqs/p1-validation /work/seqs/p2-validation
 
-The confidences are Platt-scaled first (``calibrate.py``, fitted on the training images). The
-graph takes ``input`` float32 ``[1, 3, H, W]`` RGB in [0, 1] and returns ``boxes``
-``[1, N, 1, 4]`` and ``confs`` ``[1, N, 1]`` (see ``model.ExportWrapper``). After writing, the file
-is validated with the ONNX checker and run with onnxruntime against the PyTorch outputs.
+The confidences are Platt-scaled: with ``--calibration-sequences``, on the frames of validation
+sequences, as the verdict reads them (``platt.py``, issue 22); otherwise on the training images
+(``calibrate.py``, how run 8 and v2 were calibrated). The graph takes ``input`` float32
+``[1, 3, H, W]`` RGB in [0, 1] and returns ``boxes`` ``[1, N, 1, 4]`` and ``confs`` ``[1, N, 1]``
+(see ``model.ExportWrapper``). After writing, the file is validated with the ONNX checker and run
+with onnxruntime against the PyTorch outputs.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from detection.training import dataset
+from detection.training import dataset, platt
 from detection.training.calibrate import calibrate
 from detection.training.model import ExportWrapper, SpaghettiNet
 
@@ -78,9 +81,21 @@ def main(argv: list[str] | None = None) -> None:
         "--data-root", type=Path, default=dataset.DEFAULT_DATA_ROOT, help="training images for the calibration"
     )
     parser.add_argument("--no-calibration", action="store_true", help="export the raw heatmap sigmoid")
+    parser.add_argument(
+        "--calibration-sequences",
+        type=Path,
+        nargs="+",
+        help="fit the calibration on these folders of validation sequences (platt.py) instead of the training images",
+    )
     parser.add_argument("--device", default="cpu", help="device for the calibration's predictions (cpu, cuda)")
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.out, None if args.no_calibration else args.data_root, args.device)
+    if args.calibration_sequences:
+        export(args.checkpoint, args.out, None, args.device)
+        fit = platt.fit_on_sequences(args.out, args.calibration_sequences)
+        fit["constants"] = platt.recalibrate(args.out, args.out, fit["a"], fit["b"])
+        print(f"calibrated on {len(args.calibration_sequences)} folders of validation sequences: {fit}")
+    else:
+        export(args.checkpoint, args.out, None if args.no_calibration else args.data_root, args.device)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import torch
 
 from detection.defaults import DEFAULTS
 from detection.postprocess import select_detections
-from detection.training import composite, dataset, schedule, synthetic
+from detection.training import composite, dataset, schedule, sequences, synthetic
 from detection.training.loss import BOX_REGIONS, detection_loss, make_targets
 from detection.training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
 from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
@@ -48,6 +48,9 @@ SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]
 SERVICE_NMS_IOU = DEFAULTS["NMS_IOU"]
 # Images are cached this much larger than the input so that random crops keep some detail.
 CACHE_SCALE = 1.25
+# sequences.MIN_TANGLE_REGION_PX is in pixels of a 640 px photo; training regions are cut from the
+# 400 px cache.
+TRAINING_MIN_TANGLE_PX = sequences.MIN_TANGLE_REGION_PX * 400 / 640
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / ".train" / "run", help="checkpoint folder")
     parser.add_argument("--input-size", type=parse_size, default=(320, 320), help="model input WxH")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=18)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the neck and head")
     parser.add_argument("--backbone-lr-factor", type=float, default=0.25, help="backbone lr = lr x this")
@@ -134,22 +137,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="add roboflow-3dprinting/train (612 photos, class fail) as positives with their boxes",
     )
     parser.add_argument(
+        "--cameras",
+        type=lambda text: tuple(c for c in text.split(",") if c),
+        default=dataset.CAMERAS,
+        help="webcams whose training prints train (comma-separated, of "
+        f"{', '.join(dataset.CAMERAS)}); leave one out to score the recipe on it (models/README.md)",
+    )
+    parser.add_argument(
         "--composites",
         type=int,
+        default=250,
+        help="failures at a random stage of their growth (sequences.py) on clean frames, photos and scenes, "
+        "shot through random cameras; drawn afresh per epoch",
+    )
+    parser.add_argument(
+        "--camera-negatives",
+        type=int,
         default=100,
-        help="small failure regions pasted on training webcam-clean frames (composite.py), drawn afresh per epoch",
+        help="clean frames, photos and scenes shot through random cameras (no failure), drawn afresh per epoch",
     )
     parser.add_argument(
         "--final-epochs",
         type=int,
-        default=6,
+        default=5,
         help="the last this many of --epochs are a fine-tune phase: from the averaged weights, with a fresh "
         "optimizer, average and lr cycle, and the --final-* mix below (0 = one phase)",
     )
     parser.add_argument("--final-lr", type=float, default=1e-3, help="peak learning rate of the final phase")
     parser.add_argument("--final-warmup-epochs", type=float, default=0.5, help="lr warm-up of the final phase")
     parser.add_argument("--final-negative-repeats", type=int, default=6, help="--negative-repeats in the final phase")
-    parser.add_argument("--final-composites", type=int, default=30, help="--composites in the final phase")
+    parser.add_argument("--final-composites", type=int, default=100, help="--composites in the final phase")
     parser.add_argument(
         "--workers",
         type=int,
@@ -165,11 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_data(
     args: argparse.Namespace, phases: tuple[schedule.Phase, ...]
-) -> tuple[
-    list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], list[composite.Region]
-]:
+) -> tuple[list[dataset.Sample], list[dataset.Sample], list[dataset.Sample], sequences.Scenes, list[composite.Region]]:
     """Training positives, clean negatives (each once, no boxes), val samples at the input size, and for
-    composites the training webcam frames and the failure regions of the training positives."""
+    composites the clean backgrounds (training webcam frames and photos) and the training positives' regions."""
     width, height = args.input_size
     cache_size = (round(width * CACHE_SCALE), round(height * CACHE_SCALE))
     merge = args.merge_labels
@@ -182,23 +197,27 @@ def load_data(
             dataset.load_sample(img, lbl, cache_size, class_id=0, merge=merge)
             for img, lbl in dataset.roboflow_split(args.data_root, "train")
         ]
-    frames, regions = [], []
-    if any(phase.composites for phase in phases):
-        frames = [
-            dataset.load_sample(img, None, cache_size) for img in dataset.webcam_clean(args.data_root, heldout=False)
-        ]
+    scenes, regions = sequences.Scenes((), ()), []
+    if any(phase.composites for phase in phases) or args.camera_negatives:
+        scenes = sequences.Scenes.load(args.data_root, args.cameras)
         regions = composite.regions_from_samples(train)
     negatives = []
     if not args.no_negatives:
-        negatives = [dataset.load_sample(img, None, cache_size) for img in dataset.training_negatives(args.data_root)]
+        negatives = [
+            dataset.load_sample(img, None, cache_size)
+            for img in dataset.training_negatives(args.data_root, args.cameras)
+        ]
     val = [
         dataset.load_sample(img, lbl, args.input_size) for img, lbl in dataset.spaghetti_split(args.data_root, "val")
     ]
     synthetic_note = (
         f" + {args.synthetic_negatives} generated plain scenes per epoch" if args.synthetic_negatives else ""
     )
-    if frames:
-        synthetic_note += f" + composites ({len(regions)} regions on {len(frames)} frames)"
+    if regions:
+        synthetic_note += (
+            f" + composites ({len(regions)} regions on {len(scenes.camera_frames)} frames of cameras "
+            f"{','.join(args.cameras)}, {len(scenes.photos)} photos and generated scenes)"
+        )
     boxes = sum(len(sample.boxes) for sample in train)
     print(
         f"train: {len(train)} failure photos ({boxes} boxes) + {len(negatives)} clean negatives"
@@ -211,7 +230,7 @@ def load_data(
             f"{phase.peak_lr:g}, clean images x{phase.negative_repeats}, {phase.composites} composites per epoch",
             flush=True,
         )
-    return train, negatives, val, frames, regions
+    return train, negatives, val, scenes, regions
 
 
 def set_trainable(model: SpaghettiNet, epoch: int, args: argparse.Namespace) -> None:
@@ -461,19 +480,29 @@ def draw_epoch_samples(
     negatives: list[dataset.Sample],
     scene_jobs: dict[int, multiprocessing.pool.AsyncResult],
     cache_size: tuple[int, int],
-    composite_frames: list[dataset.Sample],
+    scenes: sequences.Scenes,
     composite_regions: list[composite.Region],
 ) -> list[dataset.Sample]:
-    """The positives, the phase's repeats of the negatives, this epoch's generated plain scenes and composites."""
+    """The positives, the phase's repeats of the negatives, this epoch's generated plain scenes, composites
+    and clean frames through random cameras."""
     epoch_samples = positives + negatives * phase.negative_repeats
     # Generated negatives come from their own generator, so resuming redraws the same ones.
     if scene_jobs:
         epoch_samples += scene_jobs.pop(epoch).get()
     else:
         epoch_samples += synthetic.synthetic_negatives(args.synthetic_negatives, cache_size, [args.seed, epoch])
-    # Composites too, from a generator of their own (seed, epoch, 1): runs without them draw as before.
-    epoch_samples += composite.composite_samples(
-        composite_frames, composite_regions, phase.composites, [args.seed, epoch, 1]
+    # Composites and camera negatives too, from generators of their own (seed, epoch, 1 or 2).
+    epoch_samples += sequences.training_samples(
+        scenes,
+        composite_regions,
+        phase.composites,
+        [args.seed, epoch, 1],
+        cache_size,
+        failing=True,
+        min_tangle_px=TRAINING_MIN_TANGLE_PX,
+    )
+    epoch_samples += sequences.training_samples(
+        scenes, composite_regions, args.camera_negatives, [args.seed, epoch, 2], cache_size, failing=False
     )
     return epoch_samples
 
@@ -586,7 +615,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     started = time.monotonic()
-    positives, negatives, val, composite_frames, composite_regions = load_data(args, phases)
+    positives, negatives, val, scenes, composite_regions = load_data(args, phases)
     device = torch.device(args.device)
     print(f"decoded in {time.monotonic() - started:.0f} s", flush=True)
     width, height = args.input_size
@@ -619,7 +648,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{phase.name} phase: from the averaged weights, fresh optimizer and average", flush=True)
         set_trainable(model, epoch, args)
         epoch_samples = draw_epoch_samples(
-            args, epoch, phase, positives, negatives, scene_jobs, cache_size, composite_frames, composite_regions
+            args, epoch, phase, positives, negatives, scene_jobs, cache_size, scenes, composite_regions
         )
         steps_per_epoch = math.ceil(len(epoch_samples) / args.batch_size)
         order = rng.permutation(len(epoch_samples))

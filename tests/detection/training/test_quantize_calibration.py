@@ -14,8 +14,9 @@ def make_datasets(root):
             touch(root / "spaghetti" / split / "images" / f"{split}{n}.jpg")
     for n in range(1, 115):
         touch(root / "clean-prints" / "images" / f"success ({n}).jpg")
-    for sequence in dataset.WEBCAM_TRAIN_SEQUENCES + dataset.WEBCAM_HELDOUT_SEQUENCES:
-        touch(root / "webcam-clean" / "images" / sequence / "frame1.jpg")
+    for camera, folder in dataset.CAMERA_FOLDERS.items():
+        for sequence in (*dataset.VALIDATION_PRINTS[camera], "Train1", "Train2"):
+            touch(root / folder / "images" / sequence / "frame1.jpg")
 
 
 def test_calibration_uses_training_images_only(tmp_path):
@@ -23,7 +24,8 @@ def test_calibration_uses_training_images_only(tmp_path):
 
     images = calibration_images(tmp_path, photos=6, seed=0)
 
-    held_out = set(dataset.clean_prints(tmp_path, heldout=True)) | set(dataset.webcam_clean(tmp_path, heldout=True))
+    held_out = set(dataset.clean_prints(tmp_path, heldout=True))
+    held_out |= set(dataset.webcam_frames(tmp_path, dataset.CAMERAS, "validation"))
     assert not held_out & set(images)
     assert not [p for p in images if "val" in p.parts]
     assert len([p for p in images if "spaghetti" in p.parts]) == 6
