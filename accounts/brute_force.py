@@ -14,6 +14,13 @@ the owner's own browsers are exempt (OWASP's "device cookies"): a successful sig
 cookie naming the account, and a sign-in to that account carrying it is counted against that cookie
 alone, with a limit of its own, never against the address or the account.
 
+A right password costs the same hash as a wrong one, so failures alone would let anyone with an
+account make us hash again and again. So every password about to be checked is counted too (in the
+cache, django-ratelimit), and past a limit refused with the same 429, unhashed: per address and per
+account, or, from a browser the account trusts, per account alone (each success gives a fresh device
+cookie, so counting per cookie would bound nothing), so that checks at the owner's address never keep
+the owner's browsers out.
+
 At ``/o/token/`` a client secret is checked with a fast keyed hash (``accounts.hashers``), so every
 request is checked and one whose credentials verify is always served; failures are counted in the
 cache (django-ratelimit) per address and per client at an address, and past a limit answered 429.
@@ -66,7 +73,16 @@ class AccountAndAddressHandler(AxesDatabaseHandler):
 
     A sign-in carrying a valid device cookie for the account it names skips both: it is locked only
     when that cookie has failed ``LOGIN_FAILURE_LIMIT_DEVICE`` times, and its failures count there only.
+
+    A sign-in that passes those is counted as a checked password (``password_check_allowed``), and
+    refused instead when a ``LOGIN_ATTEMPT_LIMIT_*`` is reached.
     """
+
+    def is_allowed(self, request, credentials: dict | None = None) -> bool:
+        # axes calls this once a sign-in, in its backend, before any other backend hashes anything.
+        return super().is_allowed(request, credentials) and password_check_allowed(
+            request, get_client_username(request, credentials)
+        )
 
     def get_failures(self, request, credentials: dict | None = None) -> int:
         """The failures that decide a lockout: the address's, or the account's scaled to the same limit."""
@@ -123,6 +139,46 @@ def trusted_device(request, username: str | None) -> str | None:
     return data["device"]
 
 
+def password_check_allowed(request, username: str | None) -> bool:
+    """Count a password about to be checked; False, and nothing checked, once a counter is over its limit.
+
+    Without a device cookie of the account: per client address, then per account; a sign-in refused
+    by the address is not counted against the account. With one: per account, on a counter of the
+    account's trusted browsers that nobody without them can raise. A refusal leaves the seconds to
+    the window's end in ``request.sign_in_retry_after``, for the lockout page.
+    """
+    if trusted_device(request, username) is not None:
+        counters = [("trusted", username, settings.LOGIN_ATTEMPT_LIMIT_TRUSTED)]
+    else:
+        counters = [
+            ("address", client_network(request), settings.LOGIN_ATTEMPT_LIMIT_ADDRESS),
+            ("account", username, settings.LOGIN_ATTEMPT_LIMIT_ACCOUNT),
+        ]
+    for name, value, limit in counters:
+        if not value:
+            continue
+        # Counted first, then compared: two sign-ins at once cannot both take the last check.
+        usage = get_usage(
+            request,
+            group=f"sign-in-checks-{name}",
+            key=lambda group, request, value=value: value,
+            rate=f"{limit}/{settings.LOCKOUT_MINUTES}m",
+            increment=True,
+        )
+        if usage is not None and usage["should_limit"]:
+            if usage["count"] == usage["limit"] + 1:
+                logger.warning(
+                    "Sign-in: %s %r reached %d checked passwords; refused for %d s",
+                    name,
+                    value,
+                    limit,
+                    usage["time_left"],
+                )
+            request.sign_in_retry_after = max(1, usage["time_left"])
+            return False
+    return True
+
+
 def _device_usage(request, device: str, *, increment: bool) -> dict | None:
     """django-ratelimit's count of failed sign-ins from one trusted browser, raised if ``increment``."""
     return get_usage(
@@ -163,16 +219,19 @@ class DeviceCookieMiddleware:
 
 def sign_in_lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
     """The page a locked-out sign-in gets: a 429 saying when to try again (``AXES_LOCKOUT_CALLABLE``)."""
-    cool_off = get_cool_off(request)
+    retry_after = getattr(request, "sign_in_retry_after", None)  # set by password_check_allowed
+    failures = retry_after is None
+    if failures:
+        # The lockout ends a cool-off after the last counted failure, and refused attempts are not
+        # counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off): at most this long.
+        retry_after = int(get_cool_off(request).total_seconds())
     response = render(
         request,
         "accounts/lockout.html",
-        {"cool_off_minutes": math.ceil(cool_off.total_seconds() / 60)},
+        {"cool_off_minutes": math.ceil(retry_after / 60), "failures": failures},
         status=429,
     )
-    # The lockout ends a cool-off after the last counted failure, and refused attempts are not
-    # counted (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off): at most this long.
-    response["Retry-After"] = str(int(cool_off.total_seconds()))
+    response["Retry-After"] = str(retry_after)
     return response
 
 

@@ -334,6 +334,16 @@ LOGIN_FAILURE_LIMIT_ACCOUNT = env.int("LOGIN_FAILURE_LIMIT_ACCOUNT", default=50)
 # still be recognised.
 LOGIN_FAILURE_LIMIT_DEVICE = env.int("LOGIN_FAILURE_LIMIT_DEVICE", default=10)
 LOGIN_DEVICE_COOKIE_DAYS = env.int("LOGIN_DEVICE_COOKIE_DAYS", default=365)
+# Every password that is checked, the right ones too: each costs the hash, and failures alone let anyone
+# with an account make us hash their password again and again. Counted per LOCKOUT_MINUTES window, in
+# the cache, before anything is hashed; past a limit the sign-in gets the lockout's 429. Without a
+# trusted browser per address and per account (above the failure limits, so guessing meets those
+# first); from an account's trusted browsers per account alone, so checks at a shared address never
+# keep the owner out. Our numbers: nobody signs in 20 times in 15 minutes, and 20 checks are 10 s of
+# one core in 15 minutes (about 1 %); 100 an account stays above the 50 failures that lock it.
+LOGIN_ATTEMPT_LIMIT_ADDRESS = env.int("LOGIN_ATTEMPT_LIMIT_ADDRESS", default=20)
+LOGIN_ATTEMPT_LIMIT_ACCOUNT = env.int("LOGIN_ATTEMPT_LIMIT_ACCOUNT", default=100)
+LOGIN_ATTEMPT_LIMIT_TRUSTED = env.int("LOGIN_ATTEMPT_LIMIT_TRUSTED", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
 # The order matters: accounts.brute_force.AccountAndAddressHandler reads [address, account].
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]

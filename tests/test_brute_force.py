@@ -5,7 +5,9 @@ the cool-off; after M failures against one account from anywhere, the account is
 answer is a 429 page, and the password is not even checked. /o/token/: after N failed client
 authentications from one address, or K for one client from one address, further failures are a
 429 in OAuth's JSON shape; a client whose credentials verify is always served.
-Only failures count, and one address guessing never locks the real user out elsewhere.
+Only failures count towards those lockouts, and one address guessing never locks the real user out
+elsewhere. Every checked password, the right ones too, is also bounded per address and per account
+(per account for the account's trusted browsers), refused with the same 429 before it is hashed.
 """
 
 import base64
@@ -15,7 +17,7 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher
+from django.contrib.auth.hashers import MD5PasswordHasher, PBKDF2PasswordHasher, identify_hasher
 from django.core.cache import cache
 from django.db.models import F
 from django.test import Client
@@ -26,11 +28,14 @@ from tests.factories import OWNER_PASSWORD, ApplicationFactory, UserFactory
 from tests.oauth import REDIRECT_URI, get_code
 
 pytestmark = pytest.mark.django_db
+# For counters kept in the cache: the test runs with the per-process cache and with Redis.
+on_each_cache = pytest.mark.usefixtures("cache_backend")
 
 PASSWORD = OWNER_PASSWORD
 SECRET = "a-client-secret-of-the-test-application"
 ATTACKER, OWNER_HOME, ELSEWHERE = "203.0.113.9", "198.51.100.20", "192.0.2.33"
 ADDRESS_LIMIT, ACCOUNT_LIMIT, DEVICE_LIMIT = 3, 6, 4
+ATTEMPT_ADDRESS_LIMIT, ATTEMPT_ACCOUNT_LIMIT, ATTEMPT_TRUSTED_LIMIT = 5, 12, 6
 TOKEN_ADDRESS_LIMIT, CLIENT_ADDRESS_LIMIT = 4, 2
 
 
@@ -49,6 +54,9 @@ def brute_force_settings(settings):
     settings.AXES_FAILURE_LIMIT = ADDRESS_LIMIT
     settings.LOGIN_FAILURE_LIMIT_ACCOUNT = ACCOUNT_LIMIT
     settings.LOGIN_FAILURE_LIMIT_DEVICE = DEVICE_LIMIT
+    settings.LOGIN_ATTEMPT_LIMIT_ADDRESS = ATTEMPT_ADDRESS_LIMIT
+    settings.LOGIN_ATTEMPT_LIMIT_ACCOUNT = ATTEMPT_ACCOUNT_LIMIT
+    settings.LOGIN_ATTEMPT_LIMIT_TRUSTED = ATTEMPT_TRUSTED_LIMIT
     settings.TOKEN_FAILURE_LIMITS = {"address": TOKEN_ADDRESS_LIMIT, "client_address": CLIENT_ADDRESS_LIMIT}
 
 
@@ -269,9 +277,153 @@ def test_an_expired_device_cookie_is_not_trusted(owner, monkeypatch):
     assert response.status_code == 429
 
 
+# --- every checked password, the right ones too ---------------------------------------------------
+# A right password costs the same hash as a wrong one (about 0.5 s of CPU), so anyone with an account
+# could sign in again and again. Every password that is checked counts, per address and per account
+# (without a trusted browser) or per account (from its trusted browsers); past a limit the next
+# sign-in, right password or not, gets the lockout's 429 before anything is hashed.
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+@pytest.fixture
+def hashed(monkeypatch):
+    """Every password hashed or checked from now on, by either password hasher the tests use."""
+    calls = []
+    for hasher in (MD5PasswordHasher, PBKDF2PasswordHasher):
+        for name in ("encode", "verify"):
+            original = getattr(hasher, name)
+            monkeypatch.setattr(
+                hasher,
+                name,
+                lambda self, *args, _original=original, **kwargs: calls.append(1) or _original(self, *args, **kwargs),
+            )
+    return calls
+
+
+def assert_refused_unhashed(response, hashed: list, hashes_before: int) -> None:
+    assert response.status_code == 429
+    assert len(hashed) == hashes_before
+    assert "_auth_user_id" not in response.client.session
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert 0 < int(response["Retry-After"]) <= 15 * 60
+
+
+@on_each_cache
+@pytest.mark.parametrize("path", [LOGIN, ADMIN_LOGIN])
+def test_right_passwords_from_one_address_are_bounded_and_the_next_is_refused_unhashed(owner, hashed, path):
+    owner.is_staff = True
+    owner.save()
+    answers = [sign_in(PASSWORD, ATTACKER, path=path).status_code for _ in range(ATTEMPT_ADDRESS_LIMIT)]
+    hashes_before = len(hashed)
+
+    refused = sign_in(PASSWORD, ATTACKER, path=path)
+
+    assert answers == [302] * ATTEMPT_ADDRESS_LIMIT
+    assert_refused_unhashed(refused, hashed, hashes_before)
+    assert not AccessAttempt.objects.exists()  # not a failure: the failure lockouts count nothing
+    assert sign_in(PASSWORD, OWNER_HOME, path=path).status_code == 302  # a fresh address is unaffected
+
+
+def test_wrong_and_right_passwords_count_together_towards_the_address_bound(owner, hashed):
+    wrong = [sign_in(f"wrong-{n}", ATTACKER).status_code for n in range(ADDRESS_LIMIT - 1)]
+    right = [sign_in(PASSWORD, ATTACKER).status_code for _ in range(ATTEMPT_ADDRESS_LIMIT - ADDRESS_LIMIT + 1)]
+    hashes_before = len(hashed)
+
+    refused = sign_in(PASSWORD, ATTACKER)
+
+    assert wrong == [200] * (ADDRESS_LIMIT - 1)
+    assert right == [302] * (ATTEMPT_ADDRESS_LIMIT - ADDRESS_LIMIT + 1)
+    assert_refused_unhashed(refused, hashed, hashes_before)
+
+
+def test_an_unknown_username_counts_for_the_address_and_is_refused_unhashed_past_it(owner, hashed):
+    # Django hashes the password of an unknown user too (to hide who exists): it costs the same.
+    answers = [sign_in(PASSWORD, ATTACKER, username=f"nobody-{n}").status_code for n in range(ADDRESS_LIMIT - 1)]
+    for _ in range(ATTEMPT_ADDRESS_LIMIT - ADDRESS_LIMIT + 1):
+        sign_in(PASSWORD, ATTACKER)
+    hashes_before = len(hashed)
+
+    refused = sign_in(PASSWORD, ATTACKER, username="nobody-else")
+
+    assert answers == [200] * (ADDRESS_LIMIT - 1)
+    assert refused.status_code == 429
+    assert len(hashed) == hashes_before
+
+
+@pytest.mark.parametrize("path", [LOGIN, ADMIN_LOGIN])
+def test_right_passwords_from_many_addresses_are_bounded_per_account(owner, hashed, path):
+    owner.is_staff = True
+    owner.save()
+    browser = trusted_browser()  # one checked password of the account, from the owner's home
+    per_address = ATTEMPT_ADDRESS_LIMIT - 1
+    answers = [
+        sign_in(PASSWORD, f"203.0.113.{n // per_address + 1}", path=path).status_code
+        for n in range(ATTEMPT_ACCOUNT_LIMIT - 1)
+    ]
+    hashes_before = len(hashed)
+
+    refused = sign_in(PASSWORD, "192.0.2.99", path=path)
+
+    assert answers == [302] * (ATTEMPT_ACCOUNT_LIMIT - 1)
+    assert_refused_unhashed(refused, hashed, hashes_before)
+    # The addresses are under their own bound: another account signs in from one of them.
+    other = UserFactory(username="other", is_staff=True)
+    other.set_password(PASSWORD)
+    other.save()
+    assert sign_in(PASSWORD, "203.0.113.1", username="other", path=path).status_code == 302
+    # The owner's own browser is counted apart, so it still gets in.
+    assert browser.post(path, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=OWNER_HOME).status_code == 302
+
+
+def test_signing_in_again_and_again_from_a_trusted_browser_is_bounded_per_account(owner, hashed):
+    # What someone with an account of their own does: each success gives a fresh device cookie.
+    browser = trusted_browser(ATTACKER)
+    answers = []
+    for _ in range(ATTEMPT_TRUSTED_LIMIT):
+        answers.append(
+            browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=ATTACKER).status_code
+        )
+        browser.post("/accounts/logout/", REMOTE_ADDR=ATTACKER)
+    hashes_before = len(hashed)
+
+    refused = browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=ELSEWHERE)
+
+    assert answers == [302] * ATTEMPT_TRUSTED_LIMIT
+    assert_refused_unhashed(refused, hashed, hashes_before)
+    assert sign_in(PASSWORD, ELSEWHERE).status_code == 302  # a fresh browser: the bounds without a cookie
+
+
+def test_checked_passwords_at_the_owners_address_never_keep_the_owners_trusted_browser_out(owner):
+    # The owner shares a café's address with someone who signs in to their own account again and again.
+    browser = trusted_browser(ATTACKER)
+    mallory = UserFactory(username="mallory")
+    mallory.set_password(PASSWORD)
+    mallory.save()
+    answers = [sign_in(PASSWORD, ATTACKER, username="mallory").status_code for _ in range(ATTEMPT_ADDRESS_LIMIT)]
+    assert answers[-1] == 429
+
+    response = browser.post(LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR=ATTACKER)
+
+    assert response.status_code == 302
+
+
+def test_refused_sign_ins_count_nothing_towards_the_account(owner):
+    for _ in range(3 * ATTEMPT_ADDRESS_LIMIT):
+        sign_in(PASSWORD, ATTACKER)
+
+    # Only the address's ATTEMPT_ADDRESS_LIMIT were checked, so the account has room for the rest.
+    per_address = ATTEMPT_ADDRESS_LIMIT - 1
+    answers = [
+        sign_in(PASSWORD, f"198.51.100.{n // per_address + 1}").status_code
+        for n in range(ATTEMPT_ACCOUNT_LIMIT - ATTEMPT_ADDRESS_LIMIT)
+    ]
+    assert answers == [302] * (ATTEMPT_ACCOUNT_LIMIT - ATTEMPT_ADDRESS_LIMIT)
+    assert sign_in(PASSWORD, "192.0.2.99").status_code == 429
+
+
 # --- /o/token/ ----------------------------------------------------------------------------------
-# Its counters live in the cache: each test runs with the per-process cache and with Redis.
-on_each_cache = pytest.mark.usefixtures("cache_backend")
+# Its counters live in the cache: each test runs with the per-process cache and with Redis (on_each_cache).
 
 SLOW_DOWN = {
     "error": "slow_down",
