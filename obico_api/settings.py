@@ -21,6 +21,10 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-never-used-in-production"  # noqa: S105
+# Earlier keys, still accepted while SECRET_KEY is rotated (Django's SECRET_KEY_FALLBACKS): client
+# secrets (accounts/hashers.py), signed snapshot links, device cookies and sessions made under one keep
+# working. Comma-separated, so a key with a comma cannot be listed; spaces around a key are not part of it.
+SECRET_KEY_FALLBACKS = [key.strip() for key in env.list("SECRET_KEY_FALLBACKS", default=[]) if key.strip()]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 

@@ -3,8 +3,14 @@
 Old hashes (PBKDF2, or a rotated SECRET_KEY) still verify and are stored again on their next use.
 """
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, identify_hasher, make_password
+from django.core import signing
 from django.test import Client
 from oauth2_provider.models import Application
 
@@ -156,3 +162,64 @@ def test_the_admin_accepts_a_long_secret_and_stores_it_hashed(admin_client, admi
     application.save()
     assert ClientSecretHasher().verify("x" * 32, Application.objects.get().client_secret)
     assert token(application, "x" * 32).status_code == 200
+
+
+# --- SECRET_KEY_FALLBACKS from the environment ----------------------------------------------------
+
+
+def in_a_fresh_process(code: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run ``code`` after ``django.setup()`` in a process whose settings come from ``environment`` alone."""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "obico_api.settings", **environment}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def secret_key_fallbacks(**environment: str) -> list[str]:
+    done = in_a_fresh_process(
+        "import json; from django.conf import settings; print(json.dumps(settings.SECRET_KEY_FALLBACKS))",
+        SECRET_KEY=NEW_KEY,
+        **environment,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, []),
+        ("", []),
+        (OLD_KEY, [OLD_KEY]),
+        (f"{OLD_KEY}, older-key ,", [OLD_KEY, "older-key"]),  # spaces and an empty entry are not keys
+    ],
+)
+def test_secret_key_fallbacks_are_read_from_the_environment_comma_separated(value, expected):
+    environment = {} if value is None else {"SECRET_KEY_FALLBACKS": value}
+
+    assert secret_key_fallbacks(**environment) == expected
+
+
+def test_after_rotating_the_key_in_the_environment_old_client_secrets_and_signed_links_still_verify():
+    # Made under the old key, as a deployment had stored and handed them out before the rotation.
+    salt = "a-salt-of-16-chars"
+    stored = ClientSecretHasher().encode(SECRET, salt, key=OLD_KEY)
+    link = signing.TimestampSigner(key=OLD_KEY, salt="a-link").sign("42")
+    code = (
+        "import os; from django.core import signing; from accounts.hashers import ClientSecretHasher; "
+        "print(ClientSecretHasher().verify(os.environ['SECRET'], os.environ['STORED']), "
+        "signing.TimestampSigner(salt='a-link').unsign(os.environ['LINK']))"
+    )
+    keys = {"SECRET": SECRET, "STORED": stored, "LINK": link, "SECRET_KEY": NEW_KEY}
+
+    rotated = in_a_fresh_process(code, SECRET_KEY_FALLBACKS=OLD_KEY, **keys)
+    without_fallback = in_a_fresh_process(code, **keys)
+
+    assert rotated.returncode == 0, rotated.stderr[-2000:]
+    assert rotated.stdout.split() == ["True", "42"]
+    assert "BadSignature" in without_fallback.stderr
