@@ -47,6 +47,21 @@ def printer_lock(*, printer_id: int, owner=None) -> Printer:
     return Printer.objects.select_related("current_print", "stats").get(pk=printer_id)
 
 
+def printer_capacity_lock(*, owner) -> None:
+    """Lock ``owner``'s printers for the rest of the transaction; ``TooManyPrinters`` if one more is too many.
+
+    Whatever gives the owner a printer (``printer_create``, the admin's form) calls this first, inside
+    the transaction that then creates it, so two at once cannot both pass the count. Outside a
+    transaction the lock would end at once: Django refuses ``select_for_update`` there.
+    """
+    # FOR NO KEY UPDATE: two creates for one owner queue here, while rows that merely refer to the
+    # owner (tokens, sign-in records) can still be written meanwhile.
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).values_list("pk"))
+    limit = settings.PRINTERS_MAX_PER_USER
+    if Printer.objects.filter(owner=owner).count() >= limit:
+        raise TooManyPrinters(f"An account may have at most {limit} printers; delete one to add another.")
+
+
 @transaction.atomic
 def printer_create(*, owner, name: str, sensitivity: float = 1.0, roi: Region | None = None) -> Printer:
     """Create a printer with its (zeroed) statistics row; ``roi`` None scores the whole frame.
@@ -56,12 +71,7 @@ def printer_create(*, owner, name: str, sensitivity: float = 1.0, roi: Region | 
     count is taken under a lock on the owner's row, so two creates at once cannot both pass it; on
     SQLite, which has no row locks, the project's IMMEDIATE transactions serialise the writers.
     """
-    # FOR NO KEY UPDATE: two creates for one owner queue here, while rows that merely refer to the
-    # owner (tokens, sign-in records) can still be written meanwhile.
-    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk).values_list("pk"))
-    limit = settings.PRINTERS_MAX_PER_USER
-    if Printer.objects.filter(owner=owner).count() >= limit:
-        raise TooManyPrinters(f"An account may have at most {limit} printers; delete one to add another.")
+    printer_capacity_lock(owner=owner)
     printer = Printer.objects.create(
         owner=owner, name=name, sensitivity=sensitivity, roi=None if roi is None else roi.as_dict()
     )

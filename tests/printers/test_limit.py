@@ -10,6 +10,7 @@ import time
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 
 from printers import services
 from printers.models import Printer
@@ -161,3 +162,113 @@ def waits_for_a_lock(observer) -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
+
+
+# --- the Django admin ------------------------------------------------------------------------------
+# It adds printers too (ModelAdmin), so it goes through the same service and the same locked count.
+
+ADMIN_ADD = "/admin/printers/printer/add/"
+ADMIN_TOO_MANY = f"An account may have at most {LIMIT} printers; delete one to add another."
+
+
+def admin_form(owner, name: str, **fields) -> dict:
+    """The admin's add or change form for a printer, as the browser posts it (no statistics forms)."""
+    return {
+        "owner": str(owner.pk),
+        "name": name,
+        "sensitivity": "1.0",
+        "roi": "null",
+        "stats-TOTAL_FORMS": "0",
+        "stats-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def test_the_admin_adds_a_printer_under_the_limit_through_the_service_with_its_statistics(admin_browser, user):
+    PrinterFactory.create_batch(LIMIT - 1, owner=user)
+
+    response = admin_browser.post(ADMIN_ADD, admin_form(user, "From the admin"))
+
+    assert response.status_code == 302
+    added = Printer.objects.get(name="From the admin")
+    assert added.owner == user
+    assert stats_rows().filter(printer=added).exists()  # predict needs it: printer_create makes it
+
+
+def test_the_admin_refuses_a_printer_past_the_limit_with_a_form_error_and_creates_nothing(admin_browser, user):
+    PrinterFactory.create_batch(LIMIT, owner=user)
+    stats_before = stats_rows().count()
+
+    response = admin_browser.post(ADMIN_ADD, admin_form(user, "One too many"))
+
+    assert response.status_code == 200
+    assert ADMIN_TOO_MANY in response.content.decode()
+    assert not Printer.objects.filter(name="One too many").exists()
+    assert Printer.objects.filter(owner=user).count() == LIMIT
+    assert stats_rows().count() == stats_before
+
+
+def test_the_admin_refuses_to_move_a_printer_to_an_owner_at_the_limit(admin_browser, user):
+    PrinterFactory.create_batch(LIMIT, owner=user)
+    printer = PrinterFactory(owner=UserFactory(), name="Moved")
+
+    moved = admin_browser.post(f"/admin/printers/printer/{printer.pk}/change/", admin_form(user, "Moved"))
+    renamed = admin_browser.post(f"/admin/printers/printer/{printer.pk}/change/", admin_form(printer.owner, "Renamed"))
+
+    assert moved.status_code == 200
+    assert ADMIN_TOO_MANY in moved.content.decode()
+    assert renamed.status_code == 302  # its own owner's printer is not counted again
+    printer.refresh_from_db()
+    assert printer.owner != user
+    assert Printer.objects.filter(owner=user).count() == LIMIT
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's IMMEDIATE transactions serialise every writer")
+@pytest.mark.django_db(transaction=True)
+def test_two_admin_adds_at_once_cannot_both_pass_the_limit(user, django_user_model, monkeypatch):
+    """As the service's test above, through two admin sessions: the second waits for the first's lock."""
+    PrinterFactory.create_batch(LIMIT - 1, owner=user)
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-not-used")
+    first_inside, release_first = threading.Event(), threading.Event()
+    answers: dict[str, object] = {}
+    stats_create = services.printer_stats_create
+
+    def held_stats_create(*, printer):
+        if printer.name == "first":
+            first_inside.set()
+            release_first.wait(timeout=10)
+        return stats_create(printer=printer)
+
+    monkeypatch.setattr(services, "printer_stats_create", held_stats_create)
+
+    def add(name: str) -> None:
+        browser = Client()
+        browser.force_login(admin)
+        try:
+            answers[name] = browser.post(ADMIN_ADD, admin_form(user, name))
+        except Exception as exc:
+            answers[name] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=add, args=("first",))
+    second = threading.Thread(target=add, args=("second",))
+    first.start()
+    assert first_inside.wait(timeout=10)
+    second.start()
+    observer = connections.create_connection("default")
+    try:
+        deadline = time.monotonic() + 10
+        while second.is_alive() and not waits_for_a_lock(observer) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        observer.close()
+        release_first.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+
+    assert answers["first"].status_code == 302
+    assert answers["second"].status_code == 200
+    assert ADMIN_TOO_MANY in answers["second"].content.decode()
+    assert not Printer.objects.filter(name="second").exists()
+    assert Printer.objects.filter(owner=user).count() == LIMIT
