@@ -6,7 +6,7 @@ In process, interleaved with the floor of an ordinary predict (``detection.servi
 a 1280x720 webcam JPEG through the shipped model, one onnxruntime thread), for three uploads: that
 webcam frame; a frame of noise at the largest JPEG the upload limit accepts (no encoder shrinks it:
 the costliest to render, stored at a smaller size); and the frame with the largest snapshot still
-stored at 1280 px, just under ``MAX_BYTES`` (the costliest to serve). For each: ``render``
+stored at 1280 px, just under ``ALERT_SNAPSHOT_MAX_BYTES`` (the costliest to serve). For each: ``render``
 (``alert_snapshot_render``, what an alerting predict adds), ``serve`` (``alert_snapshot_tagged`` with
 20 boxes, what each GET of ``/api/v1/alerts/{id}/snapshot/`` and each admin thumbnail costs), and the
 stored file's size and side. Prints JSON with medians in ms and ratios to the predict floor measured in the same run.
@@ -48,7 +48,9 @@ def noise_jpeg(max_bytes: int, size=(1280, 960)) -> bytes:
 
 def largest_kept_at_full_size(limits) -> bytes:
     """A 1280x960 frame, noise in its top rows and grey below, with as many noisy rows as keep its
-    snapshot at 1280 px (its JPEG just under ``MAX_BYTES``)."""
+    snapshot at 1280 px (its JPEG just under ``ALERT_SNAPSHOT_MAX_BYTES``)."""
+    from django.conf import settings
+
     from prints.alert_images import MAX_SIDE, alert_snapshot_render
 
     noise = Image.frombytes("RGB", (1280, 960), random.Random(1).randbytes(1280 * 960 * 3))
@@ -63,7 +65,7 @@ def largest_kept_at_full_size(limits) -> bytes:
     low, high = 0, 960
     while high - low > 4:  # the largest row count whose snapshot stays at full size
         rows = (low + high) // 2
-        kept = alert_snapshot_render(upload(rows), limits=limits)
+        kept = alert_snapshot_render(upload(rows), limits=limits, max_bytes=settings.ALERT_SNAPSHOT_MAX_BYTES)
         if max(Image.open(io.BytesIO(kept.jpeg)).size) == MAX_SIDE:
             low = rows
         else:
@@ -93,6 +95,7 @@ def main() -> None:
     from prints.alert_images import alert_snapshot_render, alert_snapshot_tagged
 
     limits = detection_settings.image_limits()
+    max_bytes = settings.ALERT_SNAPSHOT_MAX_BYTES
     webcam = webcam_jpeg()
     uploads = {
         "webcam 1280x720": webcam,
@@ -103,12 +106,12 @@ def main() -> None:
     snapshot_score(webcam)  # loads the model
     results = {}
     for name, upload in uploads.items():
-        snapshot = alert_snapshot_render(upload, limits=limits)
+        snapshot = alert_snapshot_render(upload, limits=limits, max_bytes=max_bytes)
         frame = (snapshot.frame_width, snapshot.frame_height)
         floor, render, serve = [], [], []
         for _ in range(3):  # interleaved, so a drifting machine moves all three alike
             floor.append(median_ms(lambda: snapshot_score(webcam), runs))
-            render.append(median_ms(partial(alert_snapshot_render, upload, limits=limits), runs))
+            render.append(median_ms(partial(alert_snapshot_render, upload, limits=limits, max_bytes=max_bytes), runs))
             draw = partial(alert_snapshot_tagged, snapshot.jpeg, boxes, frame_size=frame)
             serve.append(median_ms(draw, runs))
         floor_ms = statistics.median(floor)

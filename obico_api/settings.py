@@ -431,6 +431,10 @@ ALERTS_MAX_PER_PRINT = env.int("ALERTS_MAX_PER_PRINT", default=10)
 # recorded and sent, without a snapshot. Our choice: 100 MiB is about 500 webcam snapshots at 1280 px
 # (100-300 KB each), far more than a month of real alerts.
 ALERT_STORAGE_QUOTA_BYTES = env.int("ALERT_STORAGE_QUOTA_BYTES", default=100 * 1024 * 1024)
+# Largest stored alert snapshot: one over it is stored at half the size, and again down to 320 px
+# (prints/alert_images.py). A frame of noise once made 850 KB at 1280 px, more than its upload (issue 23).
+# Our choice: above a real 1280 px webcam frame's 100-300 KB, so those keep their full size.
+ALERT_SNAPSHOT_MAX_BYTES = env.int("ALERT_SNAPSHOT_MAX_BYTES", default=320 * 1024)
 
 # --- Webhooks -----------------------------------------------------------------------------------
 # The whole of one delivery attempt (lookup, connect, TLS, sending, the reply), not each read: a

@@ -18,10 +18,8 @@ from detection.image import ImageLimits, decode_image
 # Our choice: a 1280 px webcam frame shows spaghetti clearly, and its JPEG is 100-300 KB.
 MAX_SIDE = 1280
 JPEG_QUALITY = 85
-# A snapshot is stored at half the size, and again down to MIN_SIDE, until its JPEG is at most this:
-# an upload of noise made 850 KB at 1280 px, more than the upload itself (issue 23). Our choice: above
-# a real webcam frame's, so those keep 1280 px; a noise frame's JPEG at 320 px is about 60 KB.
-MAX_BYTES = 320 * 1024
+# A snapshot too large in bytes (the caller's bound, settings.ALERT_SNAPSHOT_MAX_BYTES) is stored at
+# half the size, and again, down to this side: a noise frame's JPEG at 320 px is about 60 KB.
 MIN_SIDE = 320
 BOX_COLOUR = (255, 0, 0)
 LABEL_TEXT_COLOUR = (255, 255, 255)
@@ -36,13 +34,14 @@ class AlertSnapshot:
     frame_height: int
 
 
-def alert_snapshot_render(image_bytes: bytes, *, limits: ImageLimits) -> AlertSnapshot:
+def alert_snapshot_render(image_bytes: bytes, *, limits: ImageLimits, max_bytes: int) -> AlertSnapshot:
     """Decode an upload and shrink it to at most ``MAX_SIDE`` px on its longer side, as a JPEG.
 
-    A JPEG over ``MAX_BYTES`` is made again at half the size, down to ``MIN_SIDE`` (three encodes at
-    most). The bytes were checked against ``limits`` when they were scored; they are checked again,
-    which costs nothing. A square target lets libjpeg decode a large frame at a reduced scale that
-    still covers ``MAX_SIDE`` whichever way the frame is turned. The JPEG is written without the
+    A JPEG over ``max_bytes`` (the caller's bound: this module reads no settings) is made again at
+    half the size, down to ``MIN_SIDE`` (three encodes at most; at ``MIN_SIDE`` it is kept whatever
+    its size). The bytes were checked against ``limits`` when they were scored; they are checked
+    again, which costs nothing. A square target lets libjpeg decode a large frame at a reduced scale
+    that still covers ``MAX_SIDE`` whichever way the frame is turned. The JPEG is written without the
     upload's metadata.
     """
     decoded = decode_image(image_bytes, target_size=(MAX_SIDE, MAX_SIDE), limits=limits)
@@ -51,7 +50,7 @@ def alert_snapshot_render(image_bytes: bytes, *, limits: ImageLimits) -> AlertSn
     while True:
         picture.thumbnail((side, side), Image.Resampling.LANCZOS)
         jpeg = _jpeg(picture)
-        if len(jpeg) <= MAX_BYTES or side <= MIN_SIDE:
+        if len(jpeg) <= max_bytes or side <= MIN_SIDE:
             return AlertSnapshot(jpeg=jpeg, frame_width=decoded.width, frame_height=decoded.height)
         side //= 2
 

@@ -206,7 +206,9 @@ def _alert_snapshot_bytes_of_owner(*, print_: Print) -> int:
 def _alert_snapshot_attach(*, alert: Alert, image_bytes: bytes, room: int, written: list[str]) -> None:
     """Render the frame's snapshot and store it on ``alert`` if it fits in ``room`` bytes; never raises."""
     try:
-        snapshot = alert_snapshot_render(image_bytes, limits=detection_settings.image_limits())
+        snapshot = alert_snapshot_render(
+            image_bytes, limits=detection_settings.image_limits(), max_bytes=settings.ALERT_SNAPSHOT_MAX_BYTES
+        )
     except Exception:  # the frame was decoded once already: ours to log, never the caller's to lose
         logger.exception("Could not render the snapshot of a %s alert of print %s", alert.level, alert.print_id)
         return

@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 import factory
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -124,7 +125,9 @@ class AlertFactory(factory.django.DjangoModelFactory):
         alert = model_class(*args, **kwargs)
         frame = io.BytesIO()
         Image.new("RGB", (640, 480), (255, 255, 255)).save(frame, format="JPEG")
-        snapshot = alert_snapshot_render(frame.getvalue(), limits=ImageLimits())
+        snapshot = alert_snapshot_render(
+            frame.getvalue(), limits=ImageLimits(), max_bytes=settings.ALERT_SNAPSHOT_MAX_BYTES
+        )
         alert.frame_width, alert.frame_height = snapshot.frame_width, snapshot.frame_height
         alert.snapshot.save("alert.jpg", ContentFile(snapshot.jpeg), save=False)
         if "snapshot_bytes" not in kwargs:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
@@ -44,7 +45,9 @@ def page(monkeypatch):
 
 def with_grey_frame(alert):
     """The alert's snapshot rendered again from a grey frame, which shows on the admin's white rows."""
-    snapshot = alert_snapshot_render(make_image_bytes(color=(70, 75, 80)), limits=ImageLimits())
+    snapshot = alert_snapshot_render(
+        make_image_bytes(color=(70, 75, 80)), limits=ImageLimits(), max_bytes=settings.ALERT_SNAPSHOT_MAX_BYTES
+    )
     alert.frame_width, alert.frame_height = snapshot.frame_width, snapshot.frame_height
     alert.snapshot.save("alert.jpg", ContentFile(snapshot.jpeg), save=False)
     alert.snapshot_bytes = len(snapshot.jpeg)

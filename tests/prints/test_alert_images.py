@@ -7,7 +7,9 @@ import pytest
 from PIL import Image
 
 from detection.image import ImageLimits
-from prints.alert_images import MAX_BYTES, NotAnAlertSnapshot, alert_snapshot_render, alert_snapshot_tagged
+from prints.alert_images import NotAnAlertSnapshot, alert_snapshot_render, alert_snapshot_tagged
+
+MAX_BYTES = 320 * 1024  # settings.ALERT_SNAPSHOT_MAX_BYTES's default; this module is pure, so it is passed in
 
 
 def encoded(picture: Image.Image, image_format: str = "JPEG", **options) -> bytes:
@@ -16,22 +18,39 @@ def encoded(picture: Image.Image, image_format: str = "JPEG", **options) -> byte
     return buffer.getvalue()
 
 
-def test_a_frame_of_noise_is_stored_smaller_until_its_jpeg_fits_max_bytes():
-    noise = np.random.default_rng(0).integers(0, 256, (960, 1280, 3), dtype=np.uint8)
-    upload = encoded(Image.fromarray(noise), quality=60)  # 580 KB: under the upload limit
-    assert len(upload) <= ImageLimits().max_image_bytes
+NOISE = encoded(
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (960, 1280, 3), dtype=np.uint8)), quality=60
+)  # 580 KB: under the upload limit
 
-    snapshot = alert_snapshot_render(upload, limits=ImageLimits())
+
+def test_a_frame_of_noise_is_stored_smaller_until_its_jpeg_fits_max_bytes():
+    assert len(NOISE) <= ImageLimits().max_image_bytes
+
+    snapshot = alert_snapshot_render(NOISE, limits=ImageLimits(), max_bytes=MAX_BYTES)
 
     assert len(snapshot.jpeg) <= MAX_BYTES
     assert Image.open(io.BytesIO(snapshot.jpeg)).size == (640, 480)  # at 1280 px it was 850 KB
     assert (snapshot.frame_width, snapshot.frame_height) == (1280, 960)  # the detections' frame, still
 
 
+@pytest.mark.parametrize(
+    ("max_bytes", "side"),
+    [
+        (2 * 1024 * 1024, 1280),  # 850 KB fits: kept at full size
+        (MAX_BYTES, 640),
+        (1, 320),  # never smaller than MIN_SIDE, even when that does not fit
+    ],
+)
+def test_the_byte_bound_is_the_callers(max_bytes, side):
+    snapshot = alert_snapshot_render(NOISE, limits=ImageLimits(), max_bytes=max_bytes)
+
+    assert max(Image.open(io.BytesIO(snapshot.jpeg)).size) == side
+
+
 def test_an_ordinary_frame_keeps_1280_px():
     upload = encoded(Image.new("RGB", (2560, 1440), (90, 120, 60)))
 
-    snapshot = alert_snapshot_render(upload, limits=ImageLimits())
+    snapshot = alert_snapshot_render(upload, limits=ImageLimits(), max_bytes=MAX_BYTES)
 
     assert Image.open(io.BytesIO(snapshot.jpeg)).size == (1280, 720)
 

@@ -229,6 +229,16 @@ def test_an_alert_does_not_re_arm_before_the_set_number_of_snapshots_however_lon
     assert levels() == ["warning", "failure"]
 
 
+def test_a_snapshot_is_stored_smaller_until_it_fits_alert_snapshot_max_bytes(client, printer, settings):
+    settings.ALERT_SNAPSHOT_MAX_BYTES = 1  # no JPEG fits: it is stored at the smallest side, 320 px
+
+    predict(client, printer, UP_TO_THE_FIRST_WARNING)
+
+    alert = Alert.objects.get()
+    assert decoded(default_storage.open(alert.snapshot.name).read()).size == (320, 240)
+    assert (alert.frame_width, alert.frame_height) == (2560, 1920)
+
+
 def test_frames_alternating_between_failing_and_clean_alert_once_per_level(client, printer, media_root):
     # A grey frame (p = 0.63) after eight black ones warns; four black ones later the verdict is ok again.
     grey = make_image_bytes(color=(160, 160, 160), image_format="PNG")
