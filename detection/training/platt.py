@@ -32,15 +32,37 @@ from detection.runner import Detector
 FLOOR_CONFIDENCE = 0.001
 
 
-def fit_platt(logits: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 50) -> tuple[float, float]:
-    """Logistic regression of ``labels`` (0/1) on one feature by Newton's method: returns (a, b)."""
+def fit_platt(
+    logits: np.ndarray, labels: np.ndarray, l2: float = 1e-3, iterations: int = 50, smoothed: bool = False
+) -> tuple[float, float]:
+    """Logistic regression of ``labels`` (0/1) on one feature by Newton's method: returns (a, b).
+
+    ``smoothed`` fits Platt's own targets, ``(N+ + 1) / (N+ + 2)`` for the positives and
+    ``1 / (N- + 2)`` for the negatives, instead of 1 and 0: when the classes separate (every clean
+    frame without a detection, every failing one with), the plain fit's slope grows without bound.
+    """
+    if smoothed:
+        positives, negatives = labels.sum(), len(labels) - labels.sum()
+        labels = np.where(labels > 0.5, (positives + 1) / (positives + 2), 1 / (negatives + 2))
     features = np.stack([logits, np.ones_like(logits)], axis=1)
+
+    def loss(params: np.ndarray) -> float:
+        z = features @ params
+        # Cross-entropy written with logaddexp, which cannot overflow.
+        return float(
+            np.sum(labels * np.logaddexp(0, -z) + (1 - labels) * np.logaddexp(0, z)) + l2 / 2 * params @ params
+        )
+
     params = np.array([1.0, 0.0])
     for _ in range(iterations):
-        prob = 1 / (1 + np.exp(-(features @ params)))
+        prob = 1 / (1 + np.exp(-np.clip(features @ params, -500, 500)))
         gradient = features.T @ (prob - labels) + l2 * params
         hessian = (features * (prob * (1 - prob))[:, None]).T @ features + l2 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)
+        # Damped: halve the Newton step until the loss falls (a plain step can overshoot far out).
+        current = loss(params)
+        while loss(params - step) > current and np.abs(step).max() > 1e-12:
+            step /= 2
         params -= step
         if np.abs(step).max() < 1e-8:
             break
@@ -121,7 +143,7 @@ def fit_on_sequences(model: Path, folders: list[Path]) -> dict:
     frames = labelled_frames(folders)
     labels = np.array([label for _, label in frames], dtype=np.float64)
     logits = frame_logits(model, [frame for frame, _ in frames])
-    a, b = fit_platt(logits, labels)
+    a, b = fit_platt(logits, labels, smoothed=True)
     calibrated = 1 / (1 + np.exp(-(a * logits + b)))
     return {
         "a": a,

@@ -4,16 +4,16 @@ Issue 22: the alert, not the frame score, is what an owner gets, and it depends 
 develops over snapshots and on the history before it. We have no real failing sequences, but we
 have clean prints from two webcams (``webcam-clean``: camera ``p1``; ``webcam-clean-p2``: ``p2``),
 clean photos and generated scenes, and failure regions cut from labelled photos. A failing sequence is
-a clean print's frames in order, with a failure that appears at ``onset`` and grows snapshot after
-snapshot in place:
+a clean print's frames in order, with a failure that becomes visible at ``onset`` and grows snapshot
+after snapshot in place:
 
-- ``blob``: a blob on the nozzle, a real failure region growing from 2 % of the frame's width;
+- ``blob``: a blob on the nozzle, a real failure region growing from 4 % of the frame's width;
 - ``detached``: a part knocked loose that slides along the bed while it grows;
-- ``strings``: a few thin strands (``strands.py``) that multiply and lengthen;
-- ``spaghetti``: a real spaghetti region growing on the bed to 15-30 % of the width;
-- ``clear_spaghetti``: a large tangle, there within a few snapshots.
+- ``strings``: thin strands (``strands.py``), a third of them at once, that multiply and lengthen;
+- ``spaghetti``: a real spaghetti region growing on the bed from 8 % to 15-30 % of the width;
+- ``clear_spaghetti``: a large tangle, full grown within 1-4 snapshots.
 
-Half of the blob, detached and strings sequences turn into spaghetti 10-25 snapshots later. Each
+Half of the blob, detached and strings sequences turn into spaghetti 8-20 snapshots later. Each
 sequence is shot through one camera (``camera.py``): the real camera as it is (a JPEG re-encode), or
 a random ``CameraLook`` varying white balance, exposure, noise, blur, JPEG quality, lens, angle,
 resolution and greyscale.
@@ -69,7 +69,9 @@ ZONES = {
 
 KINDS = ("blob", "detached", "strings", "spaghetti", "clear_spaghetti")
 # Long side of the failure as a share of the frame's width: at onset, and full grown (a range).
-START_SIZE = {"blob": 0.02, "detached": 0.04, "strings": 0.05, "spaghetti": 0.04, "clear_spaghetti": 0.15}
+# The onset is the first snapshot the failure is visible in (the yardstick counts from it), so a
+# failure starts at a size a webcam frame shows: a blob the size of the nozzle, a few strings.
+START_SIZE = {"blob": 0.04, "detached": 0.06, "strings": 0.08, "spaghetti": 0.08, "clear_spaghetti": 0.2}
 END_SIZE = {
     "blob": (0.06, 0.12),
     "detached": (0.08, 0.16),
@@ -78,10 +80,12 @@ END_SIZE = {
     "clear_spaghetti": (0.25, 0.4),
 }
 # Snapshots from onset to full size (a range).
-GROWTH = {"blob": (8, 25), "detached": (6, 20), "strings": (10, 30), "spaghetti": (8, 25), "clear_spaghetti": (2, 6)}
+GROWTH = {"blob": (4, 15), "detached": (4, 12), "strings": (5, 15), "spaghetti": (4, 12), "clear_spaghetti": (1, 4)}
+# Strings are visible from the onset: this share of their strands is drawn at once.
+STRINGS_AT_ONSET = 0.3
 SPAGHETTI_FOLLOWS_SHARE = 0.5
-SPAGHETTI_FOLLOWS_AFTER = (10, 25)
-# Clean snapshots before the onset, and failing snapshots after it.
+SPAGHETTI_FOLLOWS_AFTER = (8, 20)
+# Clean snapshots before the onset, and failing snapshots after it (at least 10 past full growth).
 LEAD_RANGE = (5, 60)
 FAILING_SNAPSHOTS = 40
 REAL_LOOK_SHARE = 0.5
@@ -198,7 +202,7 @@ def render(
         extent = plan.end_size * width
         anchor = (plan.anchor[0] * width, plan.anchor[1] * height - extent / 3)
         tangle = strands.make_tangle(rng, anchor, extent, strands=int(rng.integers(4, 13)), curl=rng.uniform(0.1, 0.2))
-        box = tangle.draw(image, plan.progress(since_onset))
+        box = tangle.draw(image, max(STRINGS_AT_ONSET, plan.progress(since_onset)))
         if box.size:
             boxes.append(box)
     else:
@@ -410,11 +414,12 @@ def draw_sequence(
     lead = int(rng.integers(LEAD_RANGE[0], LEAD_RANGE[1] + 1))
     real = background.camera in dataset.CAMERA_FOLDERS and rng.random() < real_look_share
     look = camera.CameraLook.identity(int(rng.integers(80, 93))) if real else camera.random_look(rng)
+    plan = draw_plan(rng, kind, background.zones, choices)
     return SequencePlan(
         background=background,
-        snapshots=lead + FAILING_SNAPSHOTS,
+        snapshots=lead + max(FAILING_SNAPSHOTS, plan.full_from() + 10),
         onset=lead,
-        plan=draw_plan(rng, kind, background.zones, choices),
+        plan=plan,
         look=look,
         seed=int(rng.integers(2**31)),
     )

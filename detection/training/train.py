@@ -1,17 +1,20 @@
 """Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
 
-    python -m detection.training.train --out .train/v2            # the shipped recipe (defaults)
-    python -m detection.training.train --out .train/v2 --resume   # continue after a stop
+    python -m detection.training.train --out .train/v3                 # the shipped recipe (defaults)
+    python -m detection.training.train --out .train/v3 --resume        # continue after a stop
+    python -m detection.training.train --out .train/no-p2 --cameras p1  # a fold: camera p2 held out
 
-The defaults are the shipped model's recipe (models/README.md): 20 epochs at 320x320 on the
-spaghetti photos with touching boxes merged into whole regions plus roboflow-3dprinting's failure
-photos, every cell inside a box regressing it, half the samples 4-image mosaics, 150 generated
-plain scenes (synthetic.py) added to every epoch, and an exponential average of the weights that
-is evaluated and exported. The first 14 epochs see each clean image 3 times and 100 small failures
-pasted on webcam frames (composite.py) an epoch; the last 6 (``--final-epochs``) restart from the
-averaged weights at half the learning rate with each clean image 6 times and 30 composites, which
-wins back the clean-frame false alarms the composites teach. ``--init-from`` starts from another
-checkpoint's weights instead of ImageNet's, e.g. to fine-tune.
+``scripts/train`` runs the whole job (validation sequences, this, the calibrated export). The defaults
+are the shipped model's recipe (models/README.md): 18 epochs at 320x320 on the spaghetti photos with
+touching boxes merged into whole regions plus roboflow-3dprinting's failure photos, every cell inside
+a box regressing it, half the samples 4-image mosaics, 150 generated plain scenes (synthetic.py), and
+an exponential average of the weights that is evaluated and exported. Each epoch also draws, from the
+training prints of the ``--cameras`` webcams, clean photos and generated scenes, 250 failures at a
+random stage of their growth (``--composites``, sequences.py) and 100 clean shots (``--camera-negatives``),
+each through a random camera (camera.py). The first 13 epochs see each clean image 3 times; the last 5
+(``--final-epochs``) restart from the averaged weights at half the learning rate with each clean image
+6 times and 100 composites. ``--init-from`` starts from another checkpoint's weights instead of
+ImageNet's, e.g. to fine-tune.
 
 Each epoch prints its losses and the val AP50 (computed on the val images at the model input,
 through the same graph that is exported). ``last.pt`` is written after every epoch and

@@ -74,3 +74,14 @@ def test_labelled_frames_count_full_grown_failures_and_clean_frames_once(tmp_pat
         ("frame_000008.jpg", 1),
         ("frame_000009.jpg", 1),
     ]
+
+
+def test_a_smoothed_fit_stays_finite_when_the_classes_separate():
+    logits = np.array([-6.9] * 50 + [0.5, 1.0, 2.0, 3.0] * 10)
+    labels = np.array([0.0] * 50 + [1.0] * 40)
+
+    a, b = platt.fit_platt(logits, labels, smoothed=True)
+
+    assert 0 < a < 10
+    assert 1 / (1 + np.exp(-(a * 2.0 + b))) > 0.9
+    assert 1 / (1 + np.exp(-(a * -6.9 + b))) < 0.1
