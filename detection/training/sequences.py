@@ -301,6 +301,10 @@ TRAINING_KIND_SHARES = {"blob": 0.2, "detached": 0.15, "strings": 0.2, "spaghett
 TRAINING_BACKGROUND_SHARES = {"camera": 0.6, "photo": 0.2, "scene": 0.2}
 # Share of training samples shot through a random camera; the rest are the frame re-encoded as it is.
 TRAINING_LOOK_SHARE = 0.8
+# Share of training samples with clean patches pasted like failures (paste_distractors), and their size
+# range (longer side, as a share of the frame's width).
+DISTRACTOR_SHARE = 0.5
+DISTRACTOR_SIZE = (0.05, 0.25)
 # Training samples are cached at 400 px: shooting them wider than this only costs time (a 1080p shot
 # took 4 times as long and its detail is averaged away by the cache's downscale).
 TRAINING_MAX_WIDTH = 800
@@ -335,6 +339,43 @@ class Scenes:
         return synthetic.make_scene(rng), ZONES["photo"]
 
 
+def paste_distractors(scene: Image.Image, zones: Zones, scenes: Scenes, rng: np.random.Generator) -> Image.Image:
+    """``scene`` with one or two pieces of other clean scenes pasted where failures appear, as failures are.
+
+    The composites teach the model that what is pasted on a frame is a failure; cut off from what it
+    shows, the paste itself (its feathered edge, its light matched to the frame) would be enough, and
+    a camera's clutter (a bag, a cable) out of place would alarm. A patch of a clean scene, pasted the
+    same way with no label, takes that shortcut away.
+    """
+    frame = np.asarray(scene.convert("RGB"), dtype=np.uint8)
+    height, width = frame.shape[:2]
+    for _ in range(int(rng.integers(1, 3))):
+        source, _ = scenes.draw(rng)
+        source_w, source_h = source.size
+        crop_w = max(8, round(source_w * rng.uniform(0.08, 0.4)))
+        crop_h = max(8, min(source_h, round(crop_w * float(np.exp(rng.uniform(np.log(0.5), np.log(2)))))))
+        crop_w = min(crop_w, source_w)
+        left, top = int(rng.integers(0, source_w - crop_w + 1)), int(rng.integers(0, source_h - crop_h + 1))
+        pixels = np.asarray(source.crop((left, top, left + crop_w, top + crop_h)).convert("RGB"), dtype=np.uint8)
+        margin = composite.MARGIN_FRACTION / (1 + 2 * composite.MARGIN_FRACTION)
+        inner = (crop_w * margin, crop_h * margin, crop_w * (1 - margin), crop_h * (1 - margin))
+        piece = Region(pixels, inner, 1.0, "distractor")
+        long_side = rng.uniform(*DISTRACTOR_SIZE) * width
+        patch_w, patch_h = composite.patch_size(frame, 1.0, piece, long_side)
+        if rng.random() < composite.NOZZLE_SHARE:
+            centre_x, top = rng.uniform(*zones.nozzle_x) * width, rng.uniform(*zones.nozzle_y) * height - patch_h / 2
+        else:
+            centre_x, top = rng.uniform(*zones.bed_x) * width, rng.uniform(*zones.bed_bottom) * height - patch_h
+        corner = (
+            round(float(np.clip(centre_x - patch_w / 2, 0, width - patch_w))),
+            round(float(np.clip(top, 0, height - patch_h))),
+        )
+        frame, _ = composite.paste_region_at(
+            frame, piece, (patch_w, patch_h), corner, rng.uniform(*MATCH_STRENGTH_RANGE)
+        )
+    return Image.fromarray(frame)
+
+
 def training_samples(
     scenes: Scenes,
     regions: list[Region],
@@ -349,7 +390,9 @@ def training_samples(
     shot through a random camera (``TRAINING_LOOK_SHARE`` of them) and decoded as the service decodes.
 
     A failure's stage is drawn towards full size (the square root of a uniform share of its growth),
-    so tiny onsets, which no label can call visible, are a minority.
+    so tiny onsets, which no label can call visible, are a minority. ``DISTRACTOR_SHARE`` of the
+    samples, clean and failing alike, also get pieces of clean scenes pasted the way failures are
+    (``paste_distractors``), so that a pasted patch is not itself what makes a failure.
     """
     if not count:
         return []
@@ -360,6 +403,8 @@ def training_samples(
     for index in range(count):
         scene, zones = scenes.draw(rng)
         boxes = np.zeros((0, 4), dtype=np.float32)
+        if rng.random() < DISTRACTOR_SHARE:
+            scene = paste_distractors(scene, zones, scenes, rng)
         if failing:
             plan = draw_plan(rng, str(rng.choice(kinds, p=shares)), zones, choices)
             stage = round(plan.full_from() * float(np.sqrt(rng.random())))

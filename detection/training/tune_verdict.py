@@ -76,9 +76,17 @@ def as_served(detections: list[Detection], calibration: tuple[float, float] | No
 class PureReplayer:
     """Replays sequences on printer histories through ``detection.judge`` with one set of rules."""
 
-    def __init__(self, scored: dict[Path, Scored], rules: judge.Rules, calibration, min_snapshots: int) -> None:
+    def __init__(
+        self,
+        scored: dict[Path, Scored],
+        rules: judge.Rules,
+        calibration,
+        min_snapshots: int,
+        sensitivity: float = 1.0,
+    ) -> None:
         self.scored = scored
         self.rules = rules
+        self.sensitivity = sensitivity
         self.calibration = calibration
         self.min_snapshots = min_snapshots
         self._histories: dict[tuple, judge.PrinterState] = {}
@@ -99,7 +107,7 @@ class PureReplayer:
                 detections=detections,
                 width=width,
                 height=height,
-                sensitivity=1.0,
+                sensitivity=self.sensitivity,
                 rules=self.rules,
             )
             state = judgement.state
@@ -169,7 +177,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("sequences", nargs="+", help="CAMERA=FOLDER of sequence folders")
     parser.add_argument("--history", action="append", default=[], help="CAMERA=FOLDER of that camera's clean prints")
     parser.add_argument("--histories", default=",".join(HISTORIES))
-    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2", help="a setting's values to try")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a setting's values to try (SENSITIVITY: the printer's sensitivity)",
+    )
     parser.add_argument("--calibration", action="append", default=[], metavar="A,B", help="a calibration to try")
     parser.add_argument("--min-snapshots", type=int, default=200)
     parser.add_argument("--top", type=int, default=15)
@@ -197,7 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     for calibration in calibrations:
         for combination in itertools.product(*grid.values()):
             overrides = dict(zip(grid, combination, strict=True))
-            replayer = PureReplayer(scored, rules_with(overrides), calibration, args.min_snapshots)
+            sensitivity = overrides.get("SENSITIVITY", 1.0)  # the printer's, not a detection setting
+            replayer = PureReplayer(scored, rules_with(overrides), calibration, args.min_snapshots, sensitivity)
             outcomes = [
                 replayer.replay(s, h, clean_by_camera.get(s.camera, []))
                 for s in sequences

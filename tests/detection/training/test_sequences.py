@@ -178,3 +178,19 @@ def test_every_failure_is_labelled_when_the_camera_shows_the_whole_scene(monkeyp
     samples = sequences.training_samples(SCENES, REGIONS, 8, [0, 3], (100, 100), failing=True, min_tangle_px=10)
 
     assert all(len(s.boxes) >= 1 for s in samples)
+
+
+def test_distractors_paste_pieces_of_clean_scenes_in_the_failure_zones():
+    frame = Image.new("RGB", (320, 240), (80, 80, 80))
+    source = Image.new("RGB", (200, 200), (250, 250, 250))
+    scenes = Scenes(((source, Zones()),), ())
+    rng = np.random.default_rng(4)
+    rng_before = np.random.default_rng(4)
+
+    pasted = sequences.paste_distractors(frame, Zones(bed_bottom=(0.9, 0.95), bed_x=(0.5, 0.5)), scenes, rng)
+
+    changed = np.abs(np.asarray(pasted, dtype=int) - 80).sum(axis=2) > 30
+    assert changed.any()
+    assert not changed[: int(240 * 0.3)].any()  # nothing above the zones: pasted on the bed or at the nozzle
+    assert pasted.size == frame.size
+    assert rng.random() != rng_before.random()  # it drew from the generator it was given
