@@ -10,7 +10,7 @@ from printers.admin import PrinterAdmin
 from printers.models import Printer
 from prints.chart import SERIES, timeline_svg
 from prints.models import Alert, Print
-from prints.selectors import alert_snapshot_jpeg
+from prints.selectors import alert_snapshot_jpeg, print_prediction_count_annotate
 
 # The printer page lists this many of its latest alerts.
 PRINTER_PAGE_ALERTS = 50
@@ -55,7 +55,17 @@ def alerts_table(alerts, *, with_print: bool = False) -> str:
 
 @admin.register(Print)
 class PrintAdmin(admin.ModelAdmin):
-    list_display = ["id", "filename", "printer", "status", "started_at", "ended_at", "warning_at", "failure_at"]
+    list_display = [
+        "id",
+        "filename",
+        "printer",
+        "status",
+        "started_at",
+        "ended_at",
+        "prediction_count",
+        "warning_at",
+        "failure_at",
+    ]
     list_filter = ["status", "printer"]
     list_select_related = ["printer"]
     search_fields = ["filename"]
@@ -65,11 +75,19 @@ class PrintAdmin(admin.ModelAdmin):
         "status",
         "started_at",
         "ended_at",
-        "prediction_num",
+        "prediction_count",
         "warning_at",
         "failure_at",
     ]
     change_form_template = "admin/prints/print/change_form.html"
+
+    def get_queryset(self, request):
+        return print_prediction_count_annotate(queryset=super().get_queryset(request))
+
+    # Not the model field, which holds the count only once the print has ended.
+    @admin.display(description="Prediction num", ordering="prediction_count")
+    def prediction_count(self, print_: Print) -> int:
+        return print_.prediction_count
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         rows, alerts = [], []

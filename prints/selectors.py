@@ -7,18 +7,24 @@ from prints.alert_images import alert_snapshot_tagged
 from prints.models import Alert, Print
 
 
-def print_list(*, user) -> QuerySet[Print]:
-    """The user's prints, newest first, each annotated with ``prediction_count``.
+def print_prediction_count_annotate(*, queryset: QuerySet[Print]) -> QuerySet[Print]:
+    """``queryset`` with each print's ``prediction_count``: the one place that count is read.
 
     A finished print keeps the count it ended with; a print in progress reads its printer's live
-    statistics, so predict writes one row only.
+    statistics (``Print.prediction_num`` is only copied at the end), so predict writes one row only.
+    The API and the admin both read it here.
     """
-    return Print.objects.filter(printer__owner=user).annotate(
+    return queryset.annotate(
         prediction_count=Case(
             When(status=Print.Status.PRINTING, then=F("printer__stats__prediction_num")),
             default=F("prediction_num"),
         )
     )
+
+
+def print_list(*, user) -> QuerySet[Print]:
+    """The user's prints, newest first, each annotated with ``prediction_count``."""
+    return print_prediction_count_annotate(queryset=Print.objects.filter(printer__owner=user))
 
 
 def print_get(*, user, print_id: int) -> Print:

@@ -1,5 +1,7 @@
 """The admin: printers, prints with filters, search and the chart, OAuth apps and tokens."""
 
+import re
+
 import pytest
 
 from tests.conftest import make_image_bytes, snapshot
@@ -52,3 +54,17 @@ def test_admin_pages_render(admin_browser, api, printer, path):
     response = admin_browser.get(path.format(printer=printer.id))
 
     assert response.status_code == 200
+
+
+def test_print_page_shows_the_live_prediction_count_while_printing(admin_browser, api, printer):
+    api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "benchy.gcode"}, format="json")
+    for _ in range(3):
+        api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
+    print_id = printer.prints.get().id
+    assert api.get(f"/api/v1/prints/{print_id}/").json()["prediction_num"] == 3
+
+    change_page = admin_browser.get(f"/admin/prints/print/{print_id}/change/").content.decode()
+    list_page = admin_browser.get("/admin/prints/print/").content.decode()
+
+    assert re.search(r"<label>Prediction num:</label>\s*<div class=\"readonly\">3</div>", change_page)
+    assert '<td class="field-prediction_count">3</td>' in list_page
