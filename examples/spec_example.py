@@ -1,7 +1,8 @@
 """The spec's "Complete Example (Python)", unchanged but for where its three constants come from.
 
-Run against a local server: ``eval "$(python manage.py demo_token)"`` sets ACCESS_TOKEN and
-PRINTER_ID; put a webcam snapshot at ./snapshot.jpg; then ``python examples/spec_example.py``.
+Run against a local server: ``eval "$(.venv/bin/python manage.py demo_token)"`` exports ACCESS_TOKEN
+and PRINTER_ID; then ``cd examples && ../.venv/bin/python spec_example.py`` sends the sample
+``examples/snapshot.jpg`` (any webcam JPEG named ``snapshot.jpg`` in the current folder will do).
 """
 
 import os

@@ -1,7 +1,8 @@
 """Create (or reuse) a demo user, OAuth application and printer, and issue a fresh access token.
 
-So a newcomer can call the API within a minute: ``python manage.py demo_token``. Tokens are stored
-hashed, so an earlier token cannot be shown again; each run issues a new one.
+So a newcomer can call the API within a minute: ``eval "$(python manage.py demo_token)"`` exports
+ACCESS_TOKEN and PRINTER_ID. Tokens are stored hashed, so an earlier token cannot be shown again; each
+run issues a new one.
 """
 
 import secrets
@@ -56,8 +57,10 @@ class Command(BaseCommand):
         if quiet:
             self.stdout.write(f"{raw_token} {printer.pk}")
             return
-        self.stdout.write(f"ACCESS_TOKEN={raw_token}")
-        self.stdout.write(f"PRINTER_ID={printer.pk}")
+        # Exported, so that after `eval "$(manage.py demo_token)"` child processes (the spec's
+        # example, curl in a script) see them too; the token is URL-safe, so it needs no quoting.
+        self.stdout.write(f"export ACCESS_TOKEN={raw_token}")
+        self.stdout.write(f"export PRINTER_ID={printer.pk}")
         self.stdout.write(
             f"# token for user '{user.username}', scopes '{DEMO_SCOPE}', expires {token.expires:%Y-%m-%d %H:%M} UTC"
         )
