@@ -3,11 +3,11 @@
 A print of 97 predictions whose score rises raises a warning (answered "false alarm") and then a
 failure; a superuser signs in to the admin and opens the print. The thumbnails must have loaded
 from the admin's own ``tagged.jpg`` view, which draws the boxes on the stored snapshot. The page's
-screenshot is written to ``docs/admin-print-alerts.png`` on every run: it is the README's picture.
+screenshot goes to ``SCREENSHOT_DIR`` with the others; ``scripts/docs-screenshots`` copies it to
+``docs/admin-print-alerts.png``, the README's picture, on request (a test run changes no tracked file).
 """
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,10 +20,10 @@ from detection.temporal import TemporalStats, add_prediction
 from detection.verdict import ObicoRule, Verdict, obico_verdict
 from prints.alert_images import alert_snapshot_render
 from tests.conftest import make_image_bytes
-from tests.e2e.test_browser_oauth import PASSWORD, chromium_page
+from tests.e2e.test_browser_oauth import PASSWORD, SCREENSHOTS, chromium_page
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "admin-print-alerts.png"
+SCREENSHOT = SCREENSHOTS / "admin-print-alerts.png"
 SNAPSHOT_INTERVAL = timedelta(seconds=10)
 LEVELS = list(Verdict)  # ok < warning < failure
 # A print that goes well for 80 snapshots, then turns to spaghetti and is cancelled. The failure
@@ -108,5 +108,5 @@ def test_print_page_shows_the_chart_and_each_alert_with_its_thumbnail(page, live
         assert image_box["x"] > chart_box["x"] + chart_box["width"], "the alerts are not beside the chart"
         assert image_box["y"] < chart_box["y"] + chart_box["height"], "the alerts are not beside the chart"
     assert "feedback: False Alarm" in page.inner_text("body")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT, full_page=True)
