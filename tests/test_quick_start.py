@@ -1,5 +1,7 @@
 """The README's quick start works from a clone: what it ships, links and shows is there and true."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,42 @@ def test_the_sample_snapshot_is_scored(api, printing):
 
     assert response.status_code == 200
     assert response.json()["result"]["temporal_stats"]["prediction_num"] == 1
+
+
+def readme_links(text: str) -> list[str]:
+    """The targets of the README's Markdown links and images that are not URLs or in-page anchors."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [target for target in targets if not re.match(r"[a-z][a-z0-9+.-]*:|#", target)]
+
+
+@pytest.mark.parametrize("document", ["README.md"])
+def test_every_relative_link_resolves_to_a_file_in_the_clone(document):
+    text = (ROOT / document).read_text()
+    folder = (ROOT / document).parent
+
+    for target in readme_links(text):
+        path = (folder / target.split("#")[0]).resolve()
+        assert path.is_relative_to(ROOT), f"{document} links {target}, outside the repository"
+        assert path.exists(), f"{document} links {target}, which is missing"
+
+
+def test_the_spec_ships_in_docs():
+    assert (ROOT / "docs" / "spec.md").read_text().startswith("---\ntitle: OAuth App Printer Management\n---")
+
+
+def json_keys(value) -> object:
+    """The shape of a JSON value: each object's keys, recursively; other values as None."""
+    if isinstance(value, dict):
+        return {key: json_keys(item) for key, item in value.items()}
+    return None
+
+
+@pytest.mark.django_db
+def test_the_readme_printer_example_has_every_field_the_api_answers(api, printing):
+    api.patch(f"/api/v1/printers/{printing.id}/", {"roi": {"x1": 0, "y1": 0, "x2": 1, "y2": 1}}, format="json")
+    api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot()}, format="multipart")
+    answered = api.get(f"/api/v1/printers/{printing.id}/").json()
+    readme = (ROOT / "README.md").read_text()
+    example = re.search(r"A printer:\n\n```json\n(.*?)\n```", readme, re.DOTALL).group(1)
+
+    assert json_keys(json.loads(example)) == json_keys(answered)
