@@ -4,6 +4,7 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),

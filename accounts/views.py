@@ -1,12 +1,18 @@
-"""The printer owner's pages: connected apps, and app registration for developers."""
+"""The printer owner's pages: the landing page, connected apps, and app registration for developers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.forms import ApplicationRegistrationForm
+
+
+@require_safe
+def home(request):
+    """Where runserver's address leads: the API docs, the owner's and developer's pages, the admin."""
+    return render(request, "accounts/home.html")
 
 
 @login_required
