@@ -1,12 +1,14 @@
-"""Writes for the owner's pages (revoking a connected app, registering an app) and the OAuth
-bookkeeping the toolkit lacks (which tokens an authorization code gave, client secrets re-hashed)."""
+"""Writes for the owner's pages (revoking a connected app, registering an app), owners' accounts, and
+the OAuth bookkeeping the toolkit lacks (which tokens an authorization code gave, client secrets re-hashed)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
@@ -14,6 +16,21 @@ from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 from oauth2_provider.settings import oauth2_settings
 
 from accounts.models import UsedAuthorizationCode
+
+
+@transaction.atomic
+def owner_create(*, username: str, email: str, password: str):
+    """Create an ordinary printer owner: active, not staff, signing in with ``password``.
+
+    Raises Django's ``ValidationError`` and writes nothing for a username that is taken or invalid,
+    an invalid email, or a password that ``AUTH_PASSWORD_VALIDATORS`` refuse.
+    """
+    owner = get_user_model()(username=username, email=email)
+    owner.full_clean(exclude=["password"])  # the username's rules and uniqueness, the email's format
+    validate_password(password, owner)
+    owner.set_password(password)
+    owner.save()
+    return owner
 
 
 @transaction.atomic
