@@ -393,13 +393,14 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 PRINTERS_MAX_PER_USER = env.int("PRINTERS_MAX_PER_USER", default=100)
 
 # --- Detection ----------------------------------------------------------------------------------
-# Only what the environment overrides: the defaults, each with its source, and the verdict rule's
-# constants (VERDICT_* keys, none set from the environment) are in detection/conf.py.
+# Only what the environment overrides: the defaults, each with its source, are in detection/defaults.py;
+# the rules' finer constants (ADAPTIVE_*, ADAPTATION_*, VERDICT_* keys) are set in settings.DETECTION.
 detection_env = {  # lower case: not a setting itself
     "MODEL_PATH": ("DETECTION_MODEL_PATH", env.path),  # any ONNX file of the tensor contract
     "THREADS": ("DETECTION_THREADS", env.int),
     "CONF_THRESHOLD": ("DETECTION_CONF_THRESHOLD", env.float),
     "NMS_IOU": ("DETECTION_NMS_IOU", env.float),
+    "VERDICT_RULE": ("DETECTION_VERDICT_RULE", env.str),  # "adaptive" (ours) or "obico"
     "MAX_PIXELS": ("UPLOAD_MAX_PIXELS", env.int),
     "MAX_FULL_DECODE_PIXELS": ("UPLOAD_MAX_FULL_DECODE_PIXELS", env.int),
     "MAX_ASPECT_RATIO": ("UPLOAD_MAX_ASPECT_RATIO", env.float),

@@ -4,9 +4,6 @@ Old hashes (PBKDF2, or a rotated SECRET_KEY) still verify and are stored again o
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password, identify_hasher, make_password
@@ -16,6 +13,7 @@ from oauth2_provider.models import Application
 
 from accounts.hashers import ClientSecretHasher
 from tests.factories import ApplicationFactory, UserFactory
+from tests.fresh_process import in_a_fresh_process
 
 pytestmark = pytest.mark.django_db
 
@@ -165,19 +163,6 @@ def test_the_admin_accepts_a_long_secret_and_stores_it_hashed(admin_client, admi
 
 
 # --- SECRET_KEY_FALLBACKS from the environment ----------------------------------------------------
-
-
-def in_a_fresh_process(code: str, **environment: str) -> subprocess.CompletedProcess:
-    """Run ``code`` after ``django.setup()`` in a process whose settings come from ``environment`` alone."""
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "obico_api.settings", **environment}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def secret_key_fallbacks(**environment: str) -> list[str]:

@@ -13,6 +13,7 @@ from detection.conf import DetectionSettings
 from detection.defaults import DEFAULTS, PROJECT_ROOT
 from detection.image import ImageLimits
 from detection.verdict import AdaptiveRule, ObicoRule
+from tests.fresh_process import in_a_fresh_process
 
 settings_object = conf.detection_settings  # tests/conftest.py has a fixture of the same name
 
@@ -105,6 +106,17 @@ def test_rules_reflect_overrides(settings):
 def test_an_unknown_verdict_rule_stops_the_start():
     with pytest.raises(ImproperlyConfigured, match="VERDICT_RULE"):
         _ = DetectionSettings({"VERDICT_RULE": "strict"}).THREADS
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "adaptive"), ("obico", "obico")])
+def test_the_verdict_rule_comes_from_the_environment(value, expected):
+    environment = {"SECRET_KEY": "x" * 50} | ({"DETECTION_VERDICT_RULE": value} if value else {})
+    done = in_a_fresh_process(
+        "from detection.conf import detection_settings; print(detection_settings.rules().name)", **environment
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == expected
 
 
 def test_image_limits_with_the_defaults_are_the_dataclass_default(settings):
