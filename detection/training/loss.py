@@ -10,7 +10,7 @@ With ``box_region="box"`` (the shipped recipe) every cell whose centre lies insi
 (FCOS-style), weighted at least ``BOX_REGION_MIN``. It was meant to make a peak that fires on one
 tangle inside a large labelled region predict the whole region; measured, it did not (such pieces
 are still most of the wrong boxes), but the model trained with it scores clean images lower
-(``models/README.md``, run 8).
+(``docs/experiments/detectors-run3-to-v2.md``, run 8).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ is seen, how many composites are pasted) and its own learning-rate cycle: a line
 cosine decay to 2 % of the phase's peak. The optional final phase is a short fine-tune folded into
 the same command: it restarts from the averaged weights with a lower peak, fewer composites and
 more clean repeats, which measured to win back the clean-frame false alarms that the composites
-teach (models/README.md).
+teach (docs/experiments/detectors-run3-to-v2.md).
 """
 
 from __future__ import annotations

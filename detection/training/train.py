@@ -1,11 +1,12 @@
 """Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
 
-    python -m detection.training.train --out .train/v3                 # the shipped recipe (defaults)
+    python -m detection.training.train --out .train/v3                 # the v3 recipe (defaults)
     python -m detection.training.train --out .train/v3 --resume        # continue after a stop
     python -m detection.training.train --out .train/no-p2 --cameras p1  # a fold: camera p2 held out
 
-``scripts/train`` runs the whole job (validation sequences, this, the calibrated export). The defaults
-are the shipped model's recipe (models/README.md): 18 epochs at 320x320 on the spaghetti photos with
+``scripts/train`` runs the whole job (requirements, this, the calibrated export), for the shipped
+recipe (run 8) or this one's defaults (``RECIPE=v3``); models/README.md compares them on the alerts.
+The defaults are the v3 recipe: 18 epochs at 320x320 on the spaghetti photos with
 touching boxes merged into whole regions plus roboflow-3dprinting's failure photos, every cell inside
 a box regressing it, half the samples 4-image mosaics, 150 generated plain scenes (synthetic.py), and
 an exponential average of the weights that is evaluated and exported. Each epoch also draws, from the

@@ -61,10 +61,10 @@ def test_failing_sequences_alert_within_snapshots_and_clean_ones_never(folders, 
     assert report["replays"] == 4 * 3  # two failing and two clean sequences, on new, short and seasoned printers
     assert (overall["clean_prints"], overall["clean_prints_falsely_alerted"], overall["clean_snapshots"]) == (6, 0, 240)
     assert (overall["failing"], overall["alerted_within_30"], overall["false_alert_before_onset"]) == (6, 6, 0)
-    assert overall["median_delay"] == 2  # p = 0.7 from the onset: ewm 0.2, then 0.34 over the warning's 0.3
+    assert overall["median_delay"] == 3  # p = 0.7 from the onset: ewm 0.28, 0.45, then 0.57 over the warning's 0.5
     details = json.loads((tmp_path / "d.json").read_text())
     assert {(d["sequence"], d["history"], d["delay"]) for d in details if d["onset"] is not None} == {
-        (name, history, 2) for name in ("spaghetti-1", "spaghetti-2") for history in ("new", "short", "seasoned")
+        (name, history, 3) for name in ("spaghetti-1", "spaghetti-2") for history in ("new", "short", "seasoned")
     }
 
 
