@@ -107,5 +107,5 @@ def printer_delete(*, printer: Printer) -> None:
     """Delete an idle printer with its prints and statistics; a printing printer is refused."""
     printer = printer_lock(printer_id=printer.pk)
     if printer.current_print_id is not None:
-        raise ValidationError("The printer is printing; finish the print before deleting it.", code="printing")
+        raise ValidationError("The printer is printing; finish the print before deleting it.", code="printer_printing")
     printer.delete()

@@ -112,6 +112,54 @@ def test_missing_bad_or_expired_token_is_401_with_a_bearer_challenge(printer, me
     assert response.json()["error"]
 
 
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ENDPOINTS, ids=ENDPOINT_IDS)
+@pytest.mark.parametrize(
+    ("credentials", "description"),
+    [
+        ("Bearer not-a-token", "The access token is invalid."),
+        ("expired", "The access token has expired."),
+        ("revoked", "The access token is invalid."),
+        ("deactivated", "The access token is invalid."),
+    ],
+)
+def test_a_wrong_expired_or_revoked_token_is_401_invalid_token_as_its_challenge_says(
+    printer, method, path, body, scope, credentials, description
+):
+    token = AccessTokenFactory(user=printer.owner, scope="read write")
+    if credentials == "expired":
+        token.expires = timezone.now() - timedelta(seconds=1)
+        token.save()
+    elif credentials == "revoked":
+        token.revoke()
+    elif credentials == "deactivated":
+        printer.owner.is_active = False
+        printer.owner.save()
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=credentials if credentials.startswith("Bearer") else f"Bearer {token.raw_token}"
+    )
+
+    response = call(client, method, path, body, printer)
+
+    assert response.status_code == 401
+    assert response.json() == {"error": description, "code": "invalid_token"}
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+    assert f'error_description="{description}"' in response["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("credentials", [None, "Basic dXNlcjpwYXNz"], ids=["no-header", "not-bearer"])
+def test_no_bearer_token_is_401_not_provided_without_an_error_code(printer, credentials):
+    client = APIClient()
+    if credentials:
+        client.credentials(HTTP_AUTHORIZATION=credentials)
+
+    response = client.get("/api/v1/printers/")
+
+    assert response.status_code == 401
+    assert response.json() == {"error": "Authentication credentials were not provided.", "code": "not_authenticated"}
+    assert "error=" not in response["WWW-Authenticate"]  # RFC 6750 §3.1: no error code without a token
+
+
 def test_client_credentials_token_without_a_user_cannot_touch_printers(printer):
     token = AccessTokenFactory(user=None, scope="read write")
     client = APIClient()

@@ -4,8 +4,10 @@ import logging
 
 import pytest
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from rest_framework.exceptions import ValidationError
 
 from detection.models import PrinterStats
+from obico_api.api.exceptions import api_exception_handler
 from tests.conftest import snapshot
 from tests.onnx_models import write_failing_model
 
@@ -130,3 +132,24 @@ def test_a_body_over_the_upload_limit_is_413_before_it_is_read(api, printing, se
     assert response.status_code == 413
     assert response.json() == {"error": "The request body is larger than the limit of 1000 bytes.", "code": "too_large"}
     assert PrinterStats.objects.get(printer=printing).prediction_num == 0
+
+
+@pytest.mark.parametrize(
+    ("detail", "details"),
+    [
+        (["Not now.", "Not ever."], {"non_field_errors": ["Not now.", "Not ever."]}),
+        ("Not now.", {"non_field_errors": ["Not now."]}),
+        ({"name": ["Too long."]}, {"name": ["Too long."]}),
+        ({"roi": {"x1": ["Too big."], "y1": ["Too small."]}}, {"roi.x1": ["Too big."], "roi.y1": ["Too small."]}),
+        ({"urls": {0: ["Not a URL."]}}, {"urls.0": ["Not a URL."]}),
+        ({"items": [{"a": ["Bad."]}, {}]}, {"items.0.a": ["Bad."]}),
+    ],
+    ids=["list", "string", "fields", "nested-object", "list-field", "list-of-objects"],
+)
+def test_validation_details_are_always_field_to_messages(detail, details):
+    """The schema's ``details``: an object of string lists, whatever shape DRF's error had."""
+    response = api_exception_handler(ValidationError(detail), {})
+
+    assert response.status_code == 400
+    assert response.data["details"] == details
+    assert response.data["code"] == "invalid"

@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
 logger = logging.getLogger(__name__)
@@ -67,12 +68,28 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        if not hasattr(exc, "error_dict"):
+            # A service's rule about the whole request (already printing): its own code says which.
+            set_rollback()
+            message = exc.messages[0]
+            details = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+            code = getattr(exc, "code", None) or "invalid"
+            return Response(error_body(message, code=code, details=details), status=status.HTTP_400_BAD_REQUEST)
+        exc = exceptions.ValidationError(detail=exc.message_dict)
     elif isinstance(exc, SuspiciousOperation):
         # Raised by Django's body parsing inside DRF's request, which knows only its own errors.
         set_rollback()
         status_code, body = suspicious_request_error(exc)
         return Response(body, status=status_code)
+    elif isinstance(exc, exceptions.NotAuthenticated):
+        # A token was sent and refused (unknown, expired, revoked): say so, as WWW-Authenticate does,
+        # rather than "not provided". The bearer authentication leaves oauthlib's verdict on the request.
+        oauth2_error = getattr(context.get("request"), "oauth2_error", None) or {}
+        challenge = getattr(exc, "auth_header", None)  # put on it by APIView.handle_exception
+        if oauth2_error.get("error") == "invalid_token" and challenge:
+            refused = exceptions.AuthenticationFailed(oauth2_error["error_description"], code="invalid_token")
+            refused.auth_header = challenge
+            exc = refused
     response = exception_handler(exc, context)
     if response is None:
         set_rollback()
@@ -89,11 +106,38 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body(_first_message(exc.detail), code="invalid", details=exc.detail)
+        response.data = error_body(_first_message(exc.detail), code="invalid", details=field_messages(exc.detail))
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes()
         response.data = error_body(str(exc.detail), code=code if isinstance(code, str) else exc.default_code)
     return response
+
+
+def field_messages(detail: Any) -> dict[str, list[str]]:
+    """DRF's validation detail, of any nesting, as the schema's ``details``: field -> its messages.
+
+    A list or a sentence (an error of the whole request) goes under DRF's ``non_field_errors``; a nested
+    field is named by its path (``roi.x1``, ``urls.0``), so every value is a flat list of strings.
+    """
+    if not isinstance(detail, dict):
+        detail = {api_settings.NON_FIELD_ERRORS_KEY: detail}
+    flat: dict[str, list[str]] = {}
+
+    def collect(value: Any, name: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                collect(inner, f"{name}.{key}")
+        elif isinstance(value, list) and any(isinstance(item, (dict, list)) for item in value):
+            for index, inner in enumerate(value):
+                collect(inner, f"{name}.{index}")
+        elif isinstance(value, list):
+            flat.setdefault(name, []).extend(str(item) for item in value)
+        else:
+            flat.setdefault(name, []).append(str(value))
+
+    for key, value in detail.items():
+        collect(value, str(key))
+    return flat
 
 
 def _first_message(detail: Any, field: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """OpenAPI pieces shared by the apps: the error body and the errors each kind of call can answer."""
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -8,10 +9,25 @@ class ErrorSerializer(serializers.Serializer):
     """The spec's error body, with a machine-readable code and, for validation, per-field details."""
 
     error = serializers.CharField(help_text="A sentence for humans.")
-    code = serializers.CharField(help_text="A stable machine-readable code, e.g. `invalid`, `not_found`.")
-    details = serializers.DictField(
-        required=False, help_text="Per-field messages of a validation error.", child=serializers.JSONField()
+    code = serializers.CharField(
+        help_text="A stable machine-readable code, e.g. `invalid`, `already_printing`, `not_found`, `invalid_token`."
     )
+    details = serializers.DictField(
+        required=False,
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Only on a 400 for invalid input: each field's messages (a nested field by its path, such as "
+        "`roi.x1`), and those about the request as a whole (such as `already_printing`) under `non_field_errors`.",
+    )
+
+
+class ErrorSerializerScheme(OpenApiSerializerExtension):
+    """The error body closed to other keys, so a client (and schemathesis) may rely on exactly these."""
+
+    target_class = ErrorSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
 
 
 ERROR_DESCRIPTIONS = {

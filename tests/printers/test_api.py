@@ -225,7 +225,13 @@ def test_delete_printing_printer_is_400_and_keeps_it(api, printer):
     response = api.delete(f"/api/v1/printers/{printer.id}/")
 
     assert response.status_code == 400
-    assert response.json()["error"] == "The printer is printing; finish the print before deleting it."
+    message = "The printer is printing; finish the print before deleting it."
+    # One error shape: a rule of the whole request is a non-field error, under DRF's own key.
+    assert response.json() == {
+        "error": message,
+        "code": "printer_printing",
+        "details": {"non_field_errors": [message]},
+    }
     assert Printer.objects.filter(pk=printer.pk).exists()
 
 
@@ -348,7 +354,12 @@ def test_start_print_while_printing_is_400_and_keeps_the_running_print(api, prin
     response = start(api, printer, "second.gcode")
 
     assert response.status_code == 400
-    assert response.json()["error"] == "The printer is already printing; finish that print first."
+    message = "The printer is already printing; finish that print first."
+    assert response.json() == {
+        "error": message,
+        "code": "already_printing",
+        "details": {"non_field_errors": [message]},
+    }
     assert list(Print.objects.values_list("filename", flat=True)) == ["first.gcode"]
 
 
