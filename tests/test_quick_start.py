@@ -2,9 +2,13 @@
 
 import json
 import re
+import shutil
+import subprocess
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from PIL import Image
 
 from detection.conf import detection_settings
@@ -75,3 +79,43 @@ def test_the_readme_printer_example_has_every_field_the_api_answers(api, printin
     example = re.search(r"A printer:\n\n```json\n(.*?)\n```", readme, re.DOTALL).group(1)
 
     assert json_keys(json.loads(example)) == json_keys(answered)
+
+
+CURL = shutil.which("curl")
+BASH = shutil.which("bash")
+
+
+@pytest.mark.skipif(CURL is None or BASH is None, reason="the quick start is curl in a shell")
+@pytest.mark.django_db(transaction=True)
+def test_the_readme_quick_start_runs_as_written(live_server, tmp_path):
+    """The README's shell block, run from the checkout against a live server.
+
+    Only the address changes, and demo_token runs in-process (on the test database), its output
+    eval'd exactly as the README's first line does.
+    """
+    out = StringIO()
+    call_command("demo_token", stdout=out)
+    (tmp_path / "demo_token.out").write_text(out.getvalue())
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"In another shell:\n\n```sh\n(.*?)\n```", readme, re.DOTALL).group(1)
+    demo_token = '"$(.venv/bin/python manage.py demo_token)"'
+    assert demo_token in block
+    script = block.replace(demo_token, f'"$(cat {tmp_path / "demo_token.out"})"').replace(
+        "http://127.0.0.1:8000", live_server.url
+    )
+
+    completed = subprocess.run(  # noqa: S603 - the README's own commands
+        [BASH, "-e", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    answers, text = [], completed.stdout
+    while text.strip():
+        answer, end = json.JSONDecoder().raw_decode(text.strip())
+        answers.append(answer)
+        text = text.strip()[end:]
+    printers, started, predicted, finished = answers
+    assert [printer["name"] for printer in printers] == ["Demo printer"]
+    assert started["succeeded"] is True
+    assert predicted["result"]["temporal_stats"]["prediction_num"] == 1
+    assert finished["printer"]["current_print"] is None
