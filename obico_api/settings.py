@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from obico_api.api.converters import ObjectIdConverter
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -267,6 +269,8 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_REFRESH_URL": "/o/token/",
     "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    # <id:...> in the urls (registered in obico_api.urls).
+    "PATH_CONVERTER_OVERRIDES": {"id": ObjectIdConverter.openapi_schema},
     "ENUM_NAME_OVERRIDES": {
         "PrintStatusEnum": "prints.models.Print.Status",
         "AlertFeedbackEnum": "prints.serializers.FEEDBACK_CHOICES",

@@ -483,3 +483,36 @@ def test_a_valid_predict_still_works_after_all_that(api, printing):
     response = api.post(f"/api/v1/printers/{printing.id}/predict/", {"img": snapshot()}, format="multipart")
 
     assert response.status_code == 200
+
+
+# --- 6. Path ids -------------------------------------------------------------------------------------
+
+ID_ROUTES = [
+    ("GET", "/api/v1/printers/{id}/"),
+    ("PATCH", "/api/v1/printers/{id}/"),
+    ("DELETE", "/api/v1/printers/{id}/"),
+    ("POST", "/api/v1/printers/{id}/start_print/"),
+    ("POST", "/api/v1/printers/{id}/predict/"),
+    ("POST", "/api/v1/printers/{id}/finish_print/"),
+    ("GET", "/api/v1/prints/{id}/"),
+    ("GET", "/api/v1/prints/{id}/predictions/"),
+    ("GET", "/api/v1/prints/{id}/alerts/"),
+    ("GET", "/api/v1/alerts/{id}/snapshot/"),
+    ("POST", "/api/v1/alerts/{id}/feedback/"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ID_ROUTES)
+@pytest.mark.parametrize(
+    "object_id",
+    # The schema's integer bounds (1 to 2**63 - 1) and what is not an integer at all: never a 500.
+    ["0", "-1", "9223372036854775807", "9223372036854775808", "99999999999999999999", "abc", "1.0", "1e3", "%D9%A3"],
+)
+def test_impossible_path_ids_are_a_json_404_on_every_route(api, method, path, object_id):
+    if path.endswith("/predict/"):
+        response = api.post(path.format(id=object_id), {"img": snapshot()}, format="multipart")
+    else:
+        response = api.generic(method, path.format(id=object_id), b"{}", content_type="application/json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -5,6 +5,8 @@ import yaml
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 
+from obico_api.api.converters import ObjectIdConverter
+
 
 def test_schema_generates_without_warnings_and_validates(tmp_path):
     path = tmp_path / "schema.yaml"
@@ -57,3 +59,29 @@ def test_the_schema_is_generated_once_per_process_not_per_request(client, monkey
         assert again[accept].headers["Content-Type"] == first[accept].headers["Content-Type"]
     assert first["application/vnd.oai.openapi"].headers["Content-Type"] == "application/vnd.oai.openapi; charset=utf-8"
     assert yaml.safe_load(first["application/vnd.oai.openapi"].content) == first[formats[1]].json()
+
+
+def served_schema(client) -> dict:
+    return client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}).json()
+
+
+@pytest.mark.django_db
+def test_every_path_id_is_an_integer_with_the_bounds_the_urls_accept(client):
+    """Ids are integers in every response, so generated clients must take integers in paths too."""
+    parameters = [
+        parameter
+        for item in served_schema(client)["paths"].values()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    ]
+
+    assert len(parameters) == 11  # printers 5, prints 4, alerts 2
+    for parameter in parameters:
+        assert parameter["name"].endswith("_id")
+        assert parameter["schema"] == {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "maximum": ObjectIdConverter.max_value,
+        }
