@@ -269,6 +269,9 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_REFRESH_URL": "/o/token/",
     "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stripped from paths for operationIds and tags: one style, "printers_retrieve" (the path's nouns and
+    # DRF's verb); the spec's start_print, predict and finish_print name their own (prints.api).
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     # <id:...> in the urls (registered in obico_api.urls).
     "PATH_CONVERTER_OVERRIDES": {"id": ObjectIdConverter.openapi_schema},
     "ENUM_NAME_OVERRIDES": {

@@ -25,9 +25,7 @@ def printer_response(printer, *, status_code=status.HTTP_200_OK) -> Response:
 class PrinterListApi(APIView):
     required_scopes = {"GET": [READ], "POST": [WRITE]}
 
-    @extend_schema(
-        operation_id="printers_list", responses={200: PrinterOutputSerializer(many=True), **error_responses()}
-    )
+    @extend_schema(responses={200: PrinterOutputSerializer(many=True), **error_responses()})
     def get(self, request):
         printers = selectors.printer_list(user=request.user)
         return Response(PrinterOutputSerializer(printers, many=True).data)

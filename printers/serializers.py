@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from detection.region import MIN_AREA, InvalidRegion, parse_region
 from detection.serializers import TemporalStatsSerializer
+from detection.verdict import Verdict
 from obico_api.api.fields import PlainTextField
 from printers.models import SENSITIVITY_MAX, SENSITIVITY_MIN
 
@@ -36,6 +37,10 @@ class RegionField(serializers.Field):
             raise serializers.ValidationError(str(exc)) from None
 
 
+# The verdict's values, for every field that shows one (one enum in the schema, VerdictEnum).
+VERDICT_CHOICES = [verdict.value for verdict in Verdict]
+
+
 class CurrentPrintSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
@@ -64,6 +69,7 @@ class PrinterStatusSerializer(serializers.Serializer):
             return None
         return LastPredictionSerializer(printer.stats).data
 
+    @extend_schema_field(serializers.ChoiceField(choices=VERDICT_CHOICES, allow_null=True))
     def get_verdict(self, printer) -> str | None:
         """The current print's latest verdict; null when idle or before its first prediction."""
         return (printer.stats.last_verdict or None) if printer.current_print_id else None

@@ -41,6 +41,12 @@ logger = logging.getLogger(__name__)
 # The spec's request word for a good ending, and the print status it becomes.
 FINISH_STATUS = {"success": Print.Status.FINISHED, "cancelled": Print.Status.CANCELLED}
 
+# The snapshot's media type, and the generic name of bytes that openapi-python-client reads as binary
+# (it drops any image/*): the schema offers the JPEG under both, and a client asking only for the
+# second gets it.
+JPEG = "image/jpeg"
+OCTET_STREAM = "application/octet-stream"
+
 
 def succeeded_response(printer) -> Response:
     """The spec's answer to start_print and finish_print."""
@@ -52,7 +58,6 @@ class PrintListApi(APIView):
     pagination_class = StandardPagination  # tells drf-spectacular about the envelope and page parameters
 
     @extend_schema(
-        operation_id="prints_list",
         responses={200: PrintOutputSerializer(many=True), **error_responses(400, 404, s404="No such page.")},
     )
     def get(self, request):
@@ -77,7 +82,6 @@ class PrintPredictionListApi(APIView):
     pagination_class = StandardPagination
 
     @extend_schema(
-        operation_id="prints_predictions_list",
         responses={200: PredictionOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, print_id: int):
@@ -177,7 +181,6 @@ class PrintAlertListApi(APIView):
     pagination_class = StandardPagination
 
     @extend_schema(
-        operation_id="prints_alerts_list",
         responses={200: AlertOutputSerializer(many=True), **error_responses(400, 404)},
     )
     def get(self, request, print_id: int):
@@ -200,7 +203,6 @@ class AlertSnapshotApi(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
-        operation_id="alerts_snapshot",
         auth=[{"oauth2": [READ]}, {}],
         parameters=[
             OpenApiParameter(
@@ -210,9 +212,14 @@ class AlertSnapshotApi(APIView):
             )
         ],
         responses={
-            (200, "image/jpeg"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The snapshot with the detections drawn on it."
-            ),
+            **{
+                (200, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY,
+                    description="The snapshot with the detections drawn on it: JPEG bytes, as "
+                    "`application/octet-stream` only to a client that accepts that and not `image/jpeg`.",
+                )
+                for media_type in (JPEG, OCTET_STREAM)
+            },
             **error_responses(
                 404,
                 s404="No such alert (or its owner is deactivated), or the alert was recorded without a snapshot.",
@@ -227,7 +234,8 @@ class AlertSnapshotApi(APIView):
             alert = selectors.alert_get_for_signed_link(alert_id=alert_id)
         else:
             alert = selectors.alert_get(user=request.user, alert_id=alert_id)
-        response = HttpResponse(selectors.alert_snapshot_jpeg(alert=alert), content_type="image/jpeg")
+        content_type = OCTET_STREAM if request.accepts(OCTET_STREAM) and not request.accepts(JPEG) else JPEG
+        response = HttpResponse(selectors.alert_snapshot_jpeg(alert=alert), content_type=content_type)
         response["Content-Disposition"] = f'inline; filename="alert-{alert.pk}.jpg"'
         # Behind a token or a secret link: only the caller's own cache may keep it.
         response["Cache-Control"] = "private, max-age=3600"
@@ -238,7 +246,6 @@ class AlertFeedbackApi(APIView):
     required_scopes = {"POST": [WRITE]}
 
     @extend_schema(
-        operation_id="alerts_feedback",
         request=AlertFeedbackInputSerializer,
         responses={200: AlertOutputSerializer, **error_responses(400, 404)},
     )

@@ -5,11 +5,34 @@ from rest_framework import serializers
 
 from detection.serializers import TemporalStatsSerializer
 from detection.services import detections_as_lists
-from detection.verdict import Verdict
 from obico_api.api.fields import PlainTextField
-from printers.serializers import PrinterOutputSerializer
+from printers.serializers import VERDICT_CHOICES, PrinterOutputSerializer
 from prints.models import Alert, Print
 from prints.signing import alert_snapshot_link
+
+
+@extend_schema_field(
+    {
+        # The spec's [confidence, [xc, yc, w, h]]: OpenAPI 3.0 has no tuples, so a pair of these two.
+        "type": "array",
+        "items": {
+            "oneOf": [
+                {"type": "number", "format": "double", "minimum": 0, "maximum": 1},
+                {"type": "array", "items": {"type": "number", "format": "double"}, "minItems": 4, "maxItems": 4},
+            ]
+        },
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "`[confidence, [xc, yc, w, h]]`: the confidence (0 to 1) and the box's centre, width and "
+        "height in pixels of the uploaded snapshot.",
+    },
+    component_name="Detection",
+)
+class DetectionField(serializers.JSONField):
+    """One detection as stored and answered, ``[confidence, [xc, yc, w, h]]``."""
+
+
+DETECTIONS_HELP = "`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot."
 
 
 class PrintOutputSerializer(serializers.Serializer):
@@ -28,8 +51,8 @@ class PredictionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     p = serializers.FloatField()
     temporal_stats = TemporalStatsSerializer(source="*")
-    detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
-    verdict = serializers.CharField()
+    detections = serializers.ListField(child=DetectionField(), help_text=DETECTIONS_HELP)
+    verdict = serializers.ChoiceField(choices=VERDICT_CHOICES)
 
 
 class StartPrintInputSerializer(serializers.Serializer):
@@ -54,10 +77,11 @@ class PredictionResultSerializer(serializers.Serializer):
     temporal_stats = TemporalStatsSerializer()
     detections = serializers.SerializerMethodField()
     verdict = serializers.ChoiceField(
-        choices=[v.value for v in Verdict],
+        choices=VERDICT_CHOICES,
         help_text="The server's reading of the statistics with Obico's rule and the printer's sensitivity.",
     )
 
+    @extend_schema_field(serializers.ListField(child=DetectionField(), help_text=DETECTIONS_HELP))
     def get_detections(self, result) -> list[list]:
         """``[confidence, [xc, yc, w, h]]`` pairs, in pixels of the uploaded image."""
         return detections_as_lists(result.detections)
@@ -76,7 +100,7 @@ class AlertOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     p = serializers.FloatField()
     temporal_stats = TemporalStatsSerializer()
-    detections = serializers.JSONField(help_text="`[confidence, [xc, yc, w, h]]` pairs in pixels of the snapshot.")
+    detections = serializers.ListField(child=DetectionField(), help_text=DETECTIONS_HELP)
     feedback = serializers.SerializerMethodField()
     snapshot_url = serializers.SerializerMethodField()
 

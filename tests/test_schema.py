@@ -85,3 +85,83 @@ def test_every_path_id_is_an_integer_with_the_bounds_the_urls_accept(client):
             "minimum": 1,
             "maximum": ObjectIdConverter.max_value,
         }
+
+
+# One style: the path's nouns (ids left out) and DRF's verb; the spec's actions are verbs themselves.
+OPERATION_IDS = {
+    ("get", "/api/v1/printers/"): "printers_list",
+    ("post", "/api/v1/printers/"): "printers_create",
+    ("get", "/api/v1/printers/{printer_id}/"): "printers_retrieve",
+    ("patch", "/api/v1/printers/{printer_id}/"): "printers_partial_update",
+    ("delete", "/api/v1/printers/{printer_id}/"): "printers_destroy",
+    ("post", "/api/v1/printers/{printer_id}/start_print/"): "printers_start_print",
+    ("post", "/api/v1/printers/{printer_id}/predict/"): "printers_predict",
+    ("post", "/api/v1/printers/{printer_id}/finish_print/"): "printers_finish_print",
+    ("get", "/api/v1/prints/"): "prints_list",
+    ("get", "/api/v1/prints/{print_id}/"): "prints_retrieve",
+    ("get", "/api/v1/prints/{print_id}/predictions/"): "prints_predictions_list",
+    ("get", "/api/v1/prints/{print_id}/alerts/"): "prints_alerts_list",
+    ("get", "/api/v1/alerts/{alert_id}/snapshot/"): "alerts_snapshot_retrieve",
+    ("post", "/api/v1/alerts/{alert_id}/feedback/"): "alerts_feedback_create",
+    ("get", "/api/v1/webhook/"): "webhook_retrieve",
+    ("put", "/api/v1/webhook/"): "webhook_update",
+    ("delete", "/api/v1/webhook/"): "webhook_destroy",
+}
+
+
+@pytest.mark.django_db
+def test_operation_ids_and_tags_follow_one_style(client):
+    paths = served_schema(client)["paths"]
+
+    operations = {(method, path): operation for path, item in paths.items() for method, operation in item.items()}
+
+    assert {key: operation["operationId"] for key, operation in operations.items()} == OPERATION_IDS
+    for (_, path), operation in operations.items():
+        assert operation["tags"] == [path.split("/")[3]]  # the resource: printers, prints, alerts, webhook
+
+
+@pytest.mark.django_db
+def test_the_alert_snapshot_is_binary_for_generators(client):
+    """openapi-python-client reads only octet-stream as bytes; the JPEG is offered under both names."""
+    content = served_schema(client)["paths"]["/api/v1/alerts/{alert_id}/snapshot/"]["get"]["responses"]["200"][
+        "content"
+    ]
+
+    assert content == {
+        "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    }
+
+
+@pytest.mark.django_db
+def test_every_verdict_is_the_verdict_enum(client):
+    schemas = served_schema(client)["components"]["schemas"]
+
+    assert schemas["VerdictEnum"]["enum"] == ["ok", "warning", "failure"]
+    for name in ("PredictionOutput", "PredictionResult"):
+        verdict = schemas[name]["properties"]["verdict"]
+        # drf-spectacular wraps a reference in allOf where the field has a description of its own.
+        assert verdict.get("allOf", [verdict])[0] == {"$ref": "#/components/schemas/VerdictEnum"}, name
+    status_verdict = schemas["PrinterStatus"]["properties"]["verdict"]
+    assert status_verdict["nullable"] is True  # idle, or before the print's first prediction
+    assert status_verdict["oneOf"] == [
+        {"$ref": "#/components/schemas/VerdictEnum"},
+        {"$ref": "#/components/schemas/NullEnum"},
+    ]
+
+
+@pytest.mark.django_db
+def test_detections_have_an_item_schema_everywhere(client):
+    """``[confidence, [xc, yc, w, h]]``: OpenAPI 3.0 has no tuples, so each pair is a two-item array."""
+    schemas = served_schema(client)["components"]["schemas"]
+
+    detection = schemas["Detection"]
+    assert detection["type"] == "array"
+    assert (detection["minItems"], detection["maxItems"]) == (2, 2)
+    confidence, box = detection["items"]["oneOf"]
+    assert confidence == {"type": "number", "format": "double", "minimum": 0, "maximum": 1}
+    assert box == {"type": "array", "items": {"type": "number", "format": "double"}, "minItems": 4, "maxItems": 4}
+    for name in ("PredictionOutput", "PredictionResult", "AlertOutput"):
+        detections = schemas[name]["properties"]["detections"]
+        assert detections["type"] == "array", name
+        assert detections["items"] == {"$ref": "#/components/schemas/Detection"}, name

@@ -17,7 +17,7 @@ class WebhookApi(APIView):
     required_scopes = {"GET": [READ], "PUT": [WRITE], "DELETE": [WRITE]}
     permission_classes = [AppTokenHasScope]
 
-    @extend_schema(operation_id="webhook_retrieve", responses={200: WebhookOutputSerializer, **error_responses(404)})
+    @extend_schema(responses={200: WebhookOutputSerializer, **error_responses(404)})
     def get(self, request):
         webhook = Webhook.objects.filter(application=request.auth.application).first()
         if webhook is None:
@@ -25,7 +25,6 @@ class WebhookApi(APIView):
         return Response(WebhookOutputSerializer(webhook).data)
 
     @extend_schema(
-        operation_id="webhook_set",
         request=WebhookInputSerializer,
         responses={200: WebhookWithSecretSerializer, **error_responses(400)},
     )
@@ -35,7 +34,7 @@ class WebhookApi(APIView):
         webhook = services.webhook_set(application=request.auth.application, **data.validated_data)
         return Response(WebhookWithSecretSerializer(webhook).data)
 
-    @extend_schema(operation_id="webhook_delete", responses={204: None, **error_responses(404)})
+    @extend_schema(responses={204: None, **error_responses(404)})
     def delete(self, request):
         if not services.webhook_delete(application=request.auth.application):
             raise Http404("This application has no webhook.")

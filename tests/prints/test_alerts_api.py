@@ -170,6 +170,19 @@ def test_the_snapshot_answers_whatever_the_client_accepts(api, alerts, accept):
     assert missing.json() == {"error": "Alert not found.", "code": "not_found"}
 
 
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [("application/octet-stream", "application/octet-stream"), ("application/octet-stream, image/jpeg", "image/jpeg")],
+)
+def test_the_snapshot_is_octet_stream_for_a_client_that_asks_only_for_that(api, alerts, accept, content_type):
+    """The schema offers the JPEG under both names, for generators that read only octet-stream as bytes."""
+    response = api.get(f"/api/v1/alerts/{alerts[0].pk}/snapshot/", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert_tagged(response.content, alerts[0])
+
+
 def test_the_snapshot_needs_the_read_scope(make_client, user, alerts):
     response = make_client(user, scope="write").get(f"/api/v1/alerts/{alerts[0].pk}/snapshot/")
 
