@@ -45,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "VERDICT_RULE": "adaptive",
     # The adaptive rule (detection.verdict.AdaptiveRule), tuned on validation sequences (models/README.md).
     "ADAPTIVE_WARMUP": 10,  # no alarm before a print's 10th snapshot, while a new printer's memory learns
-    "ADAPTIVE_SPAN": 4,  # EWM span of the discounted score: a visible failure warns within a few snapshots
+    "ADAPTIVE_SPAN": 8,  # EWM span of the discounted score: one odd frame alone does not warn
     "ADAPTIVE_WARNING": 0.5,  # smoothed excess over the clean baseline that warns
     "ADAPTIVE_FAILURE": 0.8,  # ... and that fails
     "ADAPTIVE_RELEASE": 0.5,  # a level is held until the excess falls under half its threshold

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 BLACK = make_image_bytes(color=(0, 0, 0), image_format="PNG")
 # Twice the largest side kept, so the snapshot is downscaled (to 1280x960).
 WHITE = make_image_bytes(size=(2560, 1920), image_format="JPEG")
-# With the one-box model and sensitivity 1.5, under the default (adaptive) verdict: ok for 30 frames,
+# With the one-box model, the adaptive verdict at span 4 and sensitivity 1.5: ok for 30 frames,
 # warning at the 31st, failure at the 32nd.
 RISE = [BLACK] * 30 + [WHITE] * 10
 UP_TO_THE_FIRST_WARNING = RISE[:31]
@@ -45,7 +45,8 @@ BOX = (256, 192, 512, 384)
 
 @pytest.fixture
 def one_box_model(detection_settings, tmp_path):
-    """White snapshots score p = 1 with one box, black ones p = 0."""
+    """White snapshots score p = 1 with one box, black ones p = 0; a short span, so one white frame warns."""
+    detection_settings["ADAPTIVE_SPAN"] = 4
     detection_settings["MODEL_PATH"] = write_detector_model(
         tmp_path / "one.onnx", boxes=[[0.2, 0.2, 0.4, 0.4]], confs=[1.0], scale_by_brightness=True
     )
