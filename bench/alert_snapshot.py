@@ -20,7 +20,6 @@ import json
 import random
 import statistics
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from bench.common import PROJECT, django_setup, webcam_jpeg
+from bench.common import PROJECT, django_setup, median_ms, webcam_jpeg
 
 MODEL = PROJECT / "models" / "spaghetti-effnetlite0.onnx"
 
@@ -71,15 +70,6 @@ def largest_kept_at_full_size(limits) -> bytes:
         else:
             high = rows
     return upload(low)
-
-
-def median_ms(function, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -99,6 +99,16 @@ def spaghetti_jpegs(limit=16) -> list[bytes]:
     return [p.read_bytes() for p in paths]
 
 
+def median_ms(function, runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``function``, in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
 

@@ -10,8 +10,8 @@ exported all the same and the epochs it reached are recorded. Each is then expor
 calibration (``export.py``) to ``OUT/<variant>.onnx``; ``OUT/ablation.json`` holds every variant's
 per-epoch history, wall times and flags, and ``OUT/logs.txt`` the end of every log.
 
-This is how the issue-15 ablation ran on the GPU machine (``docs/experiments/detectors-run3-to-v2.md``); evaluate the ONNX
-files afterwards with ``evaluate.py``, on CPU, through the service's runner.
+This is how the issue-15 ablation ran on the GPU machine (``docs/experiments/detectors-run3-to-v2.md``);
+evaluate the ONNX files afterwards with ``evaluate.py``, on CPU, through the service's runner.
 """
 
 from __future__ import annotations
