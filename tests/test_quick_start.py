@@ -48,7 +48,7 @@ def readme_links(text: str) -> list[str]:
     return [target for target in targets if not re.match(r"[a-z][a-z0-9+.-]*:|#", target)]
 
 
-@pytest.mark.parametrize("document", ["README.md"])
+@pytest.mark.parametrize("document", ["README.md", "docs/integrating.md"])
 def test_every_relative_link_resolves_to_a_file_in_the_clone(document):
     text = (ROOT / document).read_text()
     folder = (ROOT / document).parent
