@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauth2_provider.oauth2_backends import OAuthLibCore
@@ -293,10 +293,34 @@ class HeaderOnlyOAuth2Authentication(OAuth2Authentication):
         return None
 
 
+# The schema's two ways to send the same bearer token: the OAuth 2 code flow (Swagger UI runs it) and a
+# plain HTTP bearer scheme, where a token already in hand (manage.py demo_token's) is pasted.
+OAUTH2_SCHEME = "oauth2"
+BEARER_SCHEME = "bearer"
+
+
 class HeaderOnlyOAuth2Scheme(DjangoOAuthToolkitScheme):
-    """drf-spectacular's OAuth 2 scheme (flows, scopes per operation) for our subclass too."""
+    """drf-spectacular's OAuth 2 scheme (flows, scopes per operation) for our subclass, with the bearer beside it."""
 
     target_class = HeaderOnlyOAuth2Authentication
+    name = [OAUTH2_SCHEME, BEARER_SCHEME]
+
+    def get_security_requirement(self, auto_schema):
+        view = auto_schema.view
+        # Every API view's permission is one of accounts.permissions' TokenHasScope subclasses.
+        for permission in view.get_permissions():
+            if isinstance(permission, TokenHasScope):
+                return [{OAUTH2_SCHEME: permission.get_scopes(view.request, view)}, {BEARER_SCHEME: []}]
+        return None
+
+    def get_security_definition(self, auto_schema):
+        bearer = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An access token already in hand (from /o/token/, or `manage.py demo_token`); "
+            "it needs the scope the operation's oauth2 requirement names.",
+        }
+        return [super().get_security_definition(auto_schema), bearer]
 
 
 # --- introspection ----------------------------------------------------------------------------

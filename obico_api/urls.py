@@ -5,7 +5,6 @@ The API under /api/v1/, OAuth 2 under /o/, the admin under /admin/, the probes a
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularSwaggerView
 
 from obico_api.api import views
 from obico_api.api.converters import ObjectIdConverter
@@ -19,7 +18,9 @@ urlpatterns = [
     path("api/v1/", include("webhooks.urls")),
     # Generated once per process (views.SchemaApi): it depends on the code alone.
     path("api/schema/", views.SchemaApi.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", views.SwaggerUi.as_view(url_name="schema"), name="swagger-ui"),
+    # Where Swagger UI sends the browser back from /o/authorize/ (its default: beside the UI).
+    path("api/docs/oauth2-redirect.html", views.swagger_oauth2_redirect, name="swagger-oauth2-redirect"),
     path("", include("detection.urls")),
     path("o/", include("accounts.oauth_urls")),
     path("", include("accounts.urls")),

@@ -11,6 +11,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.oauth import BEARER_SCHEME, OAUTH2_SCHEME
 from accounts.permissions import READ, WRITE
 from detection.image import InvalidImage
 from detection.runner import ModelUnavailable
@@ -203,7 +204,7 @@ class AlertSnapshotApi(APIView):
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
-        auth=[{"oauth2": [READ]}, {}],
+        auth=[{OAUTH2_SCHEME: [READ]}, {BEARER_SCHEME: []}, {}],  # {}: the signed link, without a token
         parameters=[
             OpenApiParameter(
                 SIGNATURE_PARAMETER,

@@ -1,7 +1,11 @@
 """The OpenAPI schema: generated without warnings, valid, served with Swagger UI."""
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 
@@ -15,9 +19,9 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
 
     schema = yaml.safe_load(path.read_text())
     predict = schema["paths"]["/api/v1/printers/{printer_id}/predict/"]["post"]
-    assert predict["security"] == [{"oauth2": ["write"]}]
+    assert predict["security"] == [{"oauth2": ["write"]}, {"bearer": []}]
     assert set(predict["responses"]) == {"200", "400", "401", "403", "404", "413", "415", "429", "503"}
-    assert schema["paths"]["/api/v1/printers/"]["get"]["security"] == [{"oauth2": ["read"]}]
+    assert schema["paths"]["/api/v1/printers/"]["get"]["security"] == [{"oauth2": ["read"]}, {"bearer": []}]
     flows = schema["components"]["securitySchemes"]["oauth2"]["flows"]
     assert set(flows) == {"authorizationCode"}
     assert set(flows["authorizationCode"]["scopes"]) == {"read", "write"}
@@ -165,3 +169,39 @@ def test_detections_have_an_item_schema_everywhere(client):
         detections = schemas[name]["properties"]["detections"]
         assert detections["type"] == "array", name
         assert detections["items"] == {"$ref": "#/components/schemas/Detection"}, name
+
+
+@pytest.mark.django_db
+def test_every_operation_takes_a_pasted_bearer_token_beside_oauth2(client):
+    """Swagger UI's Authorize dialog then has a field for the demo token, not only the code flow."""
+    schema = served_schema(client)
+
+    bearer = schema["components"]["securitySchemes"]["bearer"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            security = operation["security"]
+            assert {"bearer": []} in security, (method, path)
+            assert next(requirement for requirement in security if "oauth2" in requirement)["oauth2"] in (
+                ["read"],
+                ["write"],
+            )
+    snapshot = schema["paths"]["/api/v1/alerts/{alert_id}/snapshot/"]["get"]
+    assert snapshot["security"] == [{"oauth2": ["read"]}, {"bearer": []}, {}]  # {}: the signed link
+
+
+@pytest.mark.django_db
+def test_swagger_uis_oauth2_redirect_page_is_served_where_the_ui_sends_the_browser(client):
+    """Swagger UI's default redirect URI is oauth2-redirect.html beside the page; it must not be a JSON 404."""
+    docs = client.get("/api/docs/")
+    page = client.get("/api/docs/oauth2-redirect.html?code=abc&state=xyz")
+
+    assert b"oauth2RedirectUrl" not in docs.content  # so the UI uses its default, this page
+    assert page.status_code == 200
+    assert page["Content-Type"] == "text/html; charset=utf-8"
+    # Its script hands the code to the Swagger UI that opened the popup.
+    script = re.fullmatch(r'(?s).*<script src="/static/([^"]+)"></script>.*', page.content.decode())[1]
+    assert "window.opener.swaggerUIRedirectOauth2" in Path(finders.find(script)).read_text()
+    # Served here, not redirected to /static/: the page that opened the popup keeps its window.opener
+    # only while both answer the same Cross-Origin-Opener-Policy, which static files do not get in runserver.
+    assert page["Cross-Origin-Opener-Policy"] == docs["Cross-Origin-Opener-Policy"] == "same-origin"

@@ -1,4 +1,4 @@
-"""JSON answers for requests that never reach an API view, and the OpenAPI schema's view."""
+"""JSON answers for requests that never reach an API view, the OpenAPI schema's view and Swagger UI's redirect page."""
 
 import logging
 import threading
@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponse, JsonResponse
+from django.templatetags.static import static
+from django.utils.html import format_html
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from obico_api.api.exceptions import error_body, suspicious_request_error
 
@@ -40,6 +42,41 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return JsonResponse(error_body("Permission denied.", code="permission_denied"), status=403)
+
+
+# Swagger UI's script that takes the authorization code back to the UI that opened the sign-in popup.
+SWAGGER_OAUTH2_REDIRECT_SCRIPT = "drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js"
+
+
+def swagger_oauth2_redirect(request):
+    """Swagger UI's OAuth 2 redirect page, at its default address beside the UI (``/api/docs/``).
+
+    The sidecar's own oauth2-redirect.html, with its script from the static files. Served here rather
+    than redirected to /static/ (drf-spectacular's SpectacularSwaggerOauthRedirectView): the popup hands
+    the code to ``window.opener``, which the browser keeps only while every page of the popup answers the
+    opener's Cross-Origin-Opener-Policy (``SwaggerUi``), and static files skip the middleware that sets it
+    under runserver.
+    """
+    page = format_html(
+        '<!doctype html>\n<html lang="en-US">\n<body>\n<script src="{}"></script>\n</body>\n</html>\n',
+        static(SWAGGER_OAUTH2_REDIRECT_SCRIPT),
+    )
+    return HttpResponse(page, content_type="text/html; charset=utf-8")
+
+
+class SwaggerUi(SpectacularSwaggerView):
+    """Swagger UI, with the site's Cross-Origin-Opener-Policy (same-origin) instead of drf-spectacular's unsafe-none.
+
+    Its OAuth 2 popup goes through our own sign-in and consent pages, which answer same-origin: a popup
+    whose pages answer another policy than its opener's loses ``window.opener``, and the redirect page could
+    then never hand the code back (the popup stayed open, the UI never authorized).
+    """
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        del response.headers["Cross-Origin-Opener-Policy"]  # SecurityMiddleware then sets the site's
+        return response
 
 
 class SchemaApi(SpectacularAPIView):
