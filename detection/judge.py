@@ -68,8 +68,8 @@ def judge_snapshot(
     baseline, makes the adaptive verdict; Obico's rule reads the spec's statistics instead.
 
     A snapshot teaches the memory only if it looks clean: the verdict is ok and the smoothed excess
-    is under ``rules.adaptation.learn_below``, or the print is still in its warm-up (when a new
-    printer must learn its scene). So a failure that is rising towards a warning is never learned
+    is under ``rules.adaptation.learn_below`` (at any sensitivity), or the print is still in its
+    warm-up (when a new printer must learn its scene). So a failure that is rising towards a warning is never learned
     as this printer's normal, however new the printer.
     """
     stats = temporal.add_prediction(state.stats, p)
@@ -87,9 +87,10 @@ def judge_snapshot(
             rule=rules.adaptive,
         )
     memory = state.memory
-    excess = (score_ewm - memory.baseline) * sensitivity
+    # Whatever the sensitivity: a keen owner's or a dull one's printer must not learn a failure as normal.
+    looks_clean = score_ewm - memory.baseline < rules.adaptation.learn_below
     warming_up = stats.prediction_num < rules.adaptive.warmup
-    if verdict == Verdict.OK and (warming_up or excess < rules.adaptation.learn_below):
+    if verdict == Verdict.OK and (warming_up or looks_clean):
         memory = learn(memory, detections, width, height, score, rules.adaptation)
     new_state = PrinterState(stats=stats, memory=memory, score_ewm=score_ewm, last_verdict=verdict)
     return Judgement(state=new_state, verdict=verdict, score=score)

@@ -50,6 +50,17 @@ def smoothed_score(score_ewm: float, score: float, rule: AdaptiveRule) -> float:
     return score_ewm + 2 / (rule.span + 1) * (score - score_ewm)
 
 
+def threshold_at(threshold: float, sensitivity: float) -> float:
+    """A threshold on the excess, in [0, 1], at a printer's ``sensitivity``: ``threshold ** sensitivity``.
+
+    Sensitivity 2 squares it (a warning at 0.5 comes at 0.25, as doubling the excess would), 0.5 takes
+    its square root (0.71). Dividing by the sensitivity instead asked 1.0 of the excess at 0.5, which
+    a print with any clean baseline never reaches: measured, a printer at 0.5 never alerted. Here a
+    score that stays near 1 reaches every level at every sensitivity.
+    """
+    return threshold**sensitivity
+
+
 def adaptive_verdict(
     *,
     score_ewm: float,
@@ -61,18 +72,20 @@ def adaptive_verdict(
 ) -> Verdict:
     """``ok``, ``warning`` or ``failure`` from the smoothed score's excess over the printer's clean baseline.
 
-    ``excess = (score_ewm - baseline) x sensitivity``: ``failure`` at ``rule.failure`` or more,
-    ``warning`` at ``rule.warning``. A level the print is already at (``previous``) is held while the
-    excess stays above ``rule.release`` times its threshold. Nothing is raised before the print's
-    ``rule.warmup``-th snapshot, while the printer's memory first learns the scene.
+    ``excess = score_ewm - baseline``: ``failure`` at the failure threshold or more, ``warning`` at the
+    warning threshold, each at the printer's sensitivity (``threshold_at``). A level the print is
+    already at (``previous``) is held while the excess stays above ``rule.release`` times its
+    threshold. Nothing is raised before the print's ``rule.warmup``-th snapshot, while the printer's
+    memory first learns the scene.
     """
     if prediction_num < rule.warmup:
         return Verdict.OK
-    excess = (score_ewm - baseline) * sensitivity
+    excess = score_ewm - baseline
+    warning, failure = threshold_at(rule.warning, sensitivity), threshold_at(rule.failure, sensitivity)
     held = SEVERITY.get(previous, 0)
-    if excess >= rule.failure or (held >= SEVERITY[Verdict.FAILURE] and excess >= rule.failure * rule.release):
+    if excess >= failure or (held >= SEVERITY[Verdict.FAILURE] and excess >= failure * rule.release):
         return Verdict.FAILURE
-    if excess >= rule.warning or (held >= SEVERITY[Verdict.WARNING] and excess >= rule.warning * rule.release):
+    if excess >= warning or (held >= SEVERITY[Verdict.WARNING] and excess >= warning * rule.release):
         return Verdict.WARNING
     return Verdict.OK
 

@@ -101,16 +101,19 @@ def test_a_warning_is_held_while_the_failure_flickers():
     assert rises == 1
 
 
-def test_sensitivity_scales_the_excess():
+def test_sensitivity_moves_the_alert_and_no_setting_silences_it():
     weak = [at(0.45, 0.5, 0.7)]
+    clear = [at(0.95, 0.5, 0.7)]
 
     normal, _ = run(PrinterState(), [[]] * 10 + [weak] * 20)
     keen, _ = run(PrinterState(), [[]] * 10 + [weak] * 20, sensitivity=2.0)
-    dull, _ = run(PrinterState(), [[]] * 10 + [SPAGHETTI] * 20, sensitivity=0.5)
+    dull_on_weak, _ = run(PrinterState(), [[]] * 10 + [weak] * 20, sensitivity=0.5)
+    dull_on_clear, _ = run(PrinterState(), [[]] * 10 + [clear] * 20, sensitivity=0.5)
 
     assert first_alert(normal) is not None
     assert first_alert(keen) < first_alert(normal)
-    assert Verdict.FAILURE not in dull
+    assert first_alert(dull_on_weak) is None
+    assert Verdict.FAILURE in dull_on_clear  # the least sensitive printer still reports a clear failure
 
 
 def test_the_spec_statistics_follow_p_whatever_the_memory():

@@ -11,6 +11,7 @@ from detection.verdict import (
     is_failing,
     obico_verdict,
     smoothed_score,
+    threshold_at,
 )
 
 RULE = ObicoRule()
@@ -70,8 +71,9 @@ def judge(score_ewm, *, baseline=0.0, n=20, previous="ok", sensitivity=1.0):
         pytest.param({"score_ewm": 0.3}, Verdict.WARNING, id="at the warning threshold"),
         pytest.param({"score_ewm": 0.6}, Verdict.FAILURE, id="at the failure threshold"),
         pytest.param({"score_ewm": 0.45, "baseline": 0.2}, Verdict.OK, id="measured from the clean baseline"),
-        pytest.param({"score_ewm": 0.2, "sensitivity": 2.0}, Verdict.WARNING, id="sensitivity 2 doubles the excess"),
-        pytest.param({"score_ewm": 0.5, "sensitivity": 0.5}, Verdict.OK, id="sensitivity 0.5 halves it"),
+        pytest.param({"score_ewm": 0.09, "sensitivity": 2.0}, Verdict.WARNING, id="sensitivity 2 squares it"),
+        pytest.param({"score_ewm": 0.5, "sensitivity": 0.5}, Verdict.OK, id="sensitivity 0.5 takes its root: 0.55"),
+        pytest.param({"score_ewm": 0.8, "sensitivity": 0.5}, Verdict.FAILURE, id="where a steady 0.8 still fails"),
         pytest.param({"score_ewm": 0.2, "previous": "warning"}, Verdict.WARNING, id="a warning is held above half"),
         pytest.param({"score_ewm": 0.14, "previous": "warning"}, Verdict.OK, id="and released under half"),
         pytest.param({"score_ewm": 0.35, "previous": "failure"}, Verdict.FAILURE, id="a failure is held above half"),
@@ -81,6 +83,12 @@ def judge(score_ewm, *, baseline=0.0, n=20, previous="ok", sensitivity=1.0):
 )
 def test_adaptive_verdict(kwargs, expected):
     assert judge(**kwargs) is expected
+
+
+@pytest.mark.parametrize(("sensitivity", "expected"), [(0.5, 0.5**0.5), (1.0, 0.5), (2.0, 0.25)])
+def test_a_threshold_at_a_sensitivity_stays_within_reach(sensitivity, expected):
+    assert threshold_at(0.5, sensitivity) == pytest.approx(expected)
+    assert 0 < threshold_at(0.8, sensitivity) < 1
 
 
 @pytest.mark.parametrize(
