@@ -141,7 +141,7 @@ class PrinterPredictApi(APIView):
         operation_id="printers_predict",
         request={
             "multipart/form-data": inline_serializer(
-                "PredictRequest",
+                "Predict",  # the component is PredictRequest (COMPONENT_SPLIT_REQUEST adds "Request")
                 fields={"img": serializers.ImageField(help_text="A webcam snapshot (JPEG, PNG or WebP).")},
             )
         },
