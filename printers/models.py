@@ -7,7 +7,8 @@ from django.db import models
 
 from detection.region import InvalidRegion, parse_region
 
-# Obico's range for "detective sensitivity": 0.5 halves and 2.0 doubles the smoothed score.
+# Obico's range for "detective sensitivity": the verdict's thresholds are raised to its power
+# (detection.verdict.threshold_at): 2.0 squares them, 0.5 takes their square root.
 SENSITIVITY_MIN = 0.5
 SENSITIVITY_MAX = 2.0
 
@@ -26,7 +27,7 @@ class Printer(models.Model):
     sensitivity = models.FloatField(
         default=1.0,
         validators=[MinValueValidator(SENSITIVITY_MIN), MaxValueValidator(SENSITIVITY_MAX)],
-        help_text="Scales the smoothed failure score before the verdict thresholds (0.5 to 2.0).",
+        help_text="How readily the verdict rises (0.5 to 2.0): its thresholds are raised to this power.",
     )
     # {"x1", "y1", "x2", "y2"} as fractions of the frame, written by printers.services only after
     # detection.region.parse_region accepted it; null is the whole frame.

@@ -78,7 +78,8 @@ class PredictionResultSerializer(serializers.Serializer):
     detections = serializers.SerializerMethodField()
     verdict = serializers.ChoiceField(
         choices=VERDICT_CHOICES,
-        help_text="The server's reading of the statistics with Obico's rule and the printer's sensitivity.",
+        help_text="The server's reading of the print so far, at the printer's sensitivity: what alerts are "
+        "made of (README, How an alert is decided).",
     )
 
     @extend_schema_field(serializers.ListField(child=DetectionField(), help_text=DETECTIONS_HELP))
