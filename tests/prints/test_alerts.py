@@ -32,8 +32,8 @@ pytestmark = pytest.mark.django_db
 BLACK = make_image_bytes(color=(0, 0, 0), image_format="PNG")
 # Twice the largest side kept, so the snapshot is downscaled (to 1280x960).
 WHITE = make_image_bytes(size=(2560, 1920), image_format="JPEG")
-# With the one-box model, the adaptive verdict at span 4 and sensitivity 1.5: ok for 30 frames,
-# warning at the 31st, failure at the 32nd.
+# With the one-box model, the adaptive verdict at span 3 and sensitivity 1.5 (thresholds 0.35 and 0.72):
+# ok for 30 frames, warning at the 31st (smoothed score 0.5), failure at the 32nd (0.75).
 RISE = [BLACK] * 30 + [WHITE] * 10
 UP_TO_THE_FIRST_WARNING = RISE[:31]
 AFTER_THE_FIRST_WARNING = RISE[31:]
@@ -46,7 +46,7 @@ BOX = (256, 192, 512, 384)
 @pytest.fixture
 def one_box_model(detection_settings, tmp_path):
     """White snapshots score p = 1 with one box, black ones p = 0; a short span, so one white frame warns."""
-    detection_settings["ADAPTIVE_SPAN"] = 4
+    detection_settings["ADAPTIVE_SPAN"] = 3
     detection_settings["MODEL_PATH"] = write_detector_model(
         tmp_path / "one.onnx", boxes=[[0.2, 0.2, 0.4, 0.4]], confs=[1.0], scale_by_brightness=True
     )
@@ -241,7 +241,7 @@ def test_a_snapshot_is_stored_smaller_until_it_fits_alert_snapshot_max_bytes(cli
 
 
 def test_frames_alternating_between_failing_and_clean_alert_once_per_level(client, printer, media_root):
-    # A white frame after eight black ones warns (excess 0.6, under the failure's 0.8); two black ones
+    # A white frame after eight black ones warns (excess 0.5, under the failure's 0.72); two black ones
     # later the verdict is ok again.
     flapping = RISE[:32] + ([BLACK] * 8 + [WHITE]) * 12
 
