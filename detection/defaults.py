@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     # The adaptive rule (detection.verdict.AdaptiveRule), tuned on validation sequences (models/README.md).
     "ADAPTIVE_WARMUP": 10,  # no alarm before a print's 10th snapshot, while a new printer's memory learns
     "ADAPTIVE_SPAN": 8,  # EWM span of the discounted score: one odd frame alone does not warn
-    "ADAPTIVE_WARNING": 0.5,  # smoothed excess over the clean baseline that warns
+    "ADAPTIVE_WARNING": 0.6,  # smoothed excess over the clean baseline that warns
     "ADAPTIVE_FAILURE": 0.8,  # ... and that fails
     "ADAPTIVE_RELEASE": 0.5,  # a level is held until the excess falls under half its threshold
     # The printer's memory (detection.adaptation.AdaptationRule).

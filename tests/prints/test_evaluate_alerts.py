@@ -55,13 +55,15 @@ def test_failing_sequences_alert_within_snapshots_and_clean_ones_never(folders, 
         f"--history=cam={clean}",
         "--min-snapshots=40",
         f"--details={tmp_path / 'd.json'}",
+        "--set=ADAPTIVE_WARNING=0.5",
     )
 
     overall = report["summary"]["cam/all"]
+    assert report["overrides"] == {"ADAPTIVE_WARNING": 0.5}
     assert report["replays"] == 4 * 3  # two failing and two clean sequences, on new, short and seasoned printers
     assert (overall["clean_prints"], overall["clean_prints_falsely_alerted"], overall["clean_snapshots"]) == (6, 0, 240)
     assert (overall["failing"], overall["alerted_within_30"], overall["false_alert_before_onset"]) == (6, 6, 0)
-    # p = 0.7 from the onset: the EWM of span 8 is 0.16, 0.28, 0.37, 0.44, then 0.501 over the warning's 0.5
+    # p = 0.7 from the onset: the EWM of span 8 is 0.16, 0.28, 0.37, 0.44, then 0.501 over a warning at 0.5
     assert overall["median_delay"] == 5
     details = json.loads((tmp_path / "d.json").read_text())
     assert {(d["sequence"], d["history"], d["delay"]) for d in details if d["onset"] is not None} == {
