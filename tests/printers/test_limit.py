@@ -107,47 +107,10 @@ def test_the_list_at_the_limit_is_one_query_and_serializing_it_queries_nothing(a
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's IMMEDIATE transactions serialise every writer")
 @pytest.mark.django_db(transaction=True)
 def test_two_creates_at_once_cannot_both_pass_the_limit(user, monkeypatch):
-    """The second create waits for the first to commit, then counts its printer.
-
-    The first is held inside its transaction (after its count and insert) until the second is seen
-    waiting for a lock, or has finished without waiting, as a create that only counted would.
-    """
+    """The second create waits for the first to commit, then counts its printer."""
     PrinterFactory.create_batch(LIMIT - 1, owner=user)
-    first_inside, release_first = threading.Event(), threading.Event()
-    outcomes: dict[str, object] = {}
-    stats_create = services.printer_stats_create
 
-    def held_stats_create(*, printer):
-        if printer.name == "first":
-            first_inside.set()
-            release_first.wait(timeout=10)
-        return stats_create(printer=printer)
-
-    monkeypatch.setattr(services, "printer_stats_create", held_stats_create)
-
-    def create(name: str) -> None:
-        try:
-            outcomes[name] = printer_create(owner=user, name=name)
-        except Exception as exc:
-            outcomes[name] = exc
-        finally:
-            connection.close()
-
-    first = threading.Thread(target=create, args=("first",))
-    second = threading.Thread(target=create, args=("second",))
-    first.start()
-    assert first_inside.wait(timeout=10)
-    second.start()
-    observer = connections.create_connection("default")
-    try:
-        deadline = time.monotonic() + 10
-        while second.is_alive() and not waits_for_a_lock(observer) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        observer.close()
-        release_first.set()
-        first.join(timeout=10)
-        second.join(timeout=10)
+    outcomes = race_while_first_is_held(monkeypatch, lambda name: printer_create(owner=user, name=name))
 
     assert isinstance(outcomes["first"], Printer)
     assert isinstance(outcomes["second"], TooManyPrinters)
@@ -162,6 +125,51 @@ def waits_for_a_lock(observer) -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
+
+
+def race_while_first_is_held(monkeypatch, attempt) -> dict[str, object]:
+    """``attempt("first")`` and ``attempt("second")`` in two threads, each answer or exception by name.
+
+    The first is held inside its transaction (after its count and insert, in ``printer_stats_create``)
+    until the second is seen waiting for a lock, or has finished without waiting, as a create that
+    only counted would.
+    """
+    first_inside, release_first = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+    stats_create = services.printer_stats_create
+
+    def held_stats_create(*, printer):
+        if printer.name == "first":
+            first_inside.set()
+            release_first.wait(timeout=10)
+        return stats_create(printer=printer)
+
+    monkeypatch.setattr(services, "printer_stats_create", held_stats_create)
+
+    def run(name: str) -> None:
+        try:
+            outcomes[name] = attempt(name)
+        except Exception as exc:
+            outcomes[name] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, args=("first",))
+    second = threading.Thread(target=run, args=("second",))
+    first.start()
+    assert first_inside.wait(timeout=10)
+    second.start()
+    observer = connections.create_connection("default")
+    try:
+        deadline = time.monotonic() + 10
+        while second.is_alive() and not waits_for_a_lock(observer) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        observer.close()
+        release_first.set()
+        first.join(timeout=10)
+        second.join(timeout=10)
+    return outcomes
 
 
 # --- the Django admin ------------------------------------------------------------------------------
@@ -229,43 +237,13 @@ def test_two_admin_adds_at_once_cannot_both_pass_the_limit(user, django_user_mod
     """As the service's test above, through two admin sessions: the second waits for the first's lock."""
     PrinterFactory.create_batch(LIMIT - 1, owner=user)
     admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw-not-used")
-    first_inside, release_first = threading.Event(), threading.Event()
-    answers: dict[str, object] = {}
-    stats_create = services.printer_stats_create
 
-    def held_stats_create(*, printer):
-        if printer.name == "first":
-            first_inside.set()
-            release_first.wait(timeout=10)
-        return stats_create(printer=printer)
-
-    monkeypatch.setattr(services, "printer_stats_create", held_stats_create)
-
-    def add(name: str) -> None:
+    def add(name: str):
         browser = Client()
         browser.force_login(admin)
-        try:
-            answers[name] = browser.post(ADMIN_ADD, admin_form(user, name))
-        except Exception as exc:
-            answers[name] = exc
-        finally:
-            connection.close()
+        return browser.post(ADMIN_ADD, admin_form(user, name))
 
-    first = threading.Thread(target=add, args=("first",))
-    second = threading.Thread(target=add, args=("second",))
-    first.start()
-    assert first_inside.wait(timeout=10)
-    second.start()
-    observer = connections.create_connection("default")
-    try:
-        deadline = time.monotonic() + 10
-        while second.is_alive() and not waits_for_a_lock(observer) and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        observer.close()
-        release_first.set()
-        first.join(timeout=10)
-        second.join(timeout=10)
+    answers = race_while_first_is_held(monkeypatch, add)
 
     assert answers["first"].status_code == 302
     assert answers["second"].status_code == 200
