@@ -69,8 +69,8 @@ def judge_snapshot(
 
     A snapshot teaches the memory only if it looks clean: the verdict is ok and the smoothed excess
     is under ``rules.adaptation.learn_below`` (at any sensitivity), or the print is still in its
-    warm-up (when a new printer must learn its scene). So a failure that is rising towards a warning is never learned
-    as this printer's normal, however new the printer.
+    warm-up (when a new printer must learn its scene). So a failure that is rising towards a warning
+    is never learned as this printer's normal, however new the printer.
     """
     stats = temporal.add_prediction(state.stats, p)
     score = discounted_score(state.memory, detections, width, height)
