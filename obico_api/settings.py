@@ -201,10 +201,30 @@ if DEBUG:
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 # Uploaded files we keep (the snapshots of alerts, prints/alert_images.py) go through the default storage:
-# the filesystem under MEDIA_ROOT unless STORAGES["default"] names another backend (README, S3). They are
+# the filesystem under MEDIA_ROOT, or the bucket S3_BUCKET names (below). They are
 # never served from MEDIA_URL: the API serves each to its owner or to a signed link (prints.api).
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# With S3_BUCKET set, alert snapshots live in that S3-compatible bucket instead (django-storages): what
+# several replicas need, as they share no disk (README "Deploying"). The bucket stays private (the
+# API serves each snapshot itself). Credentials come from boto3's own chain: AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or the pod's cloud role.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "location": env.str("S3_PREFIX", default=""),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            # "path" for MinIO and most self-hosted stores; empty lets boto3 choose (virtual hosts on AWS).
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+            "default_acl": None,
+            # Never replace a stored snapshot, as the filesystem storage never does.
+            "file_overwrite": False,
+        },
+    }
 
 # The largest request body we read (a 413 above it); snapshots stay in memory, never in temp files.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
