@@ -3,7 +3,8 @@
 import base64
 import hashlib
 import secrets
-from urllib.parse import parse_qs, urlparse
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlparse
 
 from django.test import Client
 
@@ -44,3 +45,58 @@ def get_code(user, application, **params) -> tuple[str, str]:
     response = browser.post("/o/authorize/", answer)
     assert response.status_code == 302, response.content
     return parse_qs(urlparse(response["Location"]).query)["code"][0], verifier
+
+
+class FormFields(HTMLParser):
+    """The named inputs of the page's POST form to ``action``, as a browser would submit them."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.fields, self.in_form = action, {}, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.in_form = (attrs.get("method") or "").lower() == "post" and attrs.get("action") == self.action
+        elif tag == "input" and self.in_form and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+
+
+def form_fields(html: str, action: str) -> dict[str, str]:
+    parser = FormFields(action)
+    parser.feed(html)
+    assert parser.fields, f"no POST form to {action} on the page"
+    return parser.fields
+
+
+def owner_allows(browser, authorization_url: str, *, username: str, password: str) -> tuple[str, str]:
+    """The owner's browser (a ``requests.Session``) on a running server's real pages: the app's authorize
+    link leads to the sign-in page, signing in to the consent page, and Allow back to the app.
+
+    Returns the consent page's HTML and where Allow sends the browser (the redirect URI with the code
+    and state). Each form is posted with the page it came from as Referer, as a browser does: over
+    HTTPS, Django's CSRF check refuses a form without it.
+    """
+    login = browser.get(authorization_url, timeout=10)
+    assert login.status_code == 200, login.text
+    assert urlparse(login.url).path == "/accounts/login/", login.url
+    fields = {**form_fields(login.text, "/accounts/login/"), "username": username, "password": password}
+    consent = browser.post(
+        urljoin(login.url, "/accounts/login/"), data=fields, headers={"Referer": login.url}, timeout=10
+    )
+    assert consent.status_code == 200, consent.text
+    assert urlparse(consent.url).path == "/o/authorize/", consent.url
+    fields = {**form_fields(consent.text, "/o/authorize/"), "allow": "Authorize"}
+    allowed = browser.post(
+        urljoin(consent.url, "/o/authorize/"),
+        data=fields,
+        headers={"Referer": consent.url},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert allowed.status_code == 302, allowed.text
+    return consent.text, allowed.headers["Location"]

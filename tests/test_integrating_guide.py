@@ -10,7 +10,7 @@ server's own code, to the guide's receiver. Everything runs on the loopback; eac
 import re
 import socket
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -18,8 +18,8 @@ from django.db import connections
 from oauth2_provider.models import Application
 
 from accounts.services import oauth_application_register, owner_create
+from tests import oauth
 from tests.conftest import make_image_bytes
-from tests.e2e.test_production import form_fields
 from tests.factories import OWNER_PASSWORD, PrinterFactory
 from tests.webhooks.helpers import ScriptedResolver
 from webhooks.models import WebhookDelivery
@@ -45,15 +45,8 @@ def python_blocks(markdown: str) -> list[str]:
 def owner_allows(authorization_url: str) -> str:
     """The owner's browser: sign in, Allow on the consent page; returns where the server sends it back."""
     with requests.Session() as browser:
-        login = browser.get(authorization_url, timeout=10)
-        assert urlparse(login.url).path == "/accounts/login/", login.text
-        fields = {**form_fields(login.text, "/accounts/login/"), "username": "maker", "password": OWNER_PASSWORD}
-        consent = browser.post(urljoin(login.url, "/accounts/login/"), data=fields, timeout=10)
-        assert urlparse(consent.url).path == "/o/authorize/", consent.text
-        allow = {**form_fields(consent.text, "/o/authorize/"), "allow": "Authorize"}
-        allowed = browser.post(urljoin(consent.url, "/o/authorize/"), data=allow, allow_redirects=False, timeout=10)
-    assert allowed.status_code == 302, allowed.text
-    return allowed.headers["Location"]
+        _consent, location = oauth.owner_allows(browser, authorization_url, username="maker", password=OWNER_PASSWORD)
+    return location
 
 
 @pytest.fixture

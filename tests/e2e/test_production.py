@@ -7,7 +7,6 @@ token, list, start, predict (the shipped model), finish. With ``collectstatic`` 
 """
 
 import io
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -15,38 +14,11 @@ import requests
 from PIL import Image, ImageDraw
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
-from tests.oauth import pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params, owner_allows, pkce_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "correct-horse-battery-staple"
-REDIRECT_URI = "https://app.example.com/callback"
-
-
-class FormFields(HTMLParser):
-    """The named inputs of the page's POST form to ``action``, as a browser would submit them."""
-
-    def __init__(self, action: str):
-        super().__init__()
-        self.action, self.fields, self.in_form = action, {}, False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.in_form = (attrs.get("method") or "").lower() == "post" and attrs.get("action") == self.action
-        elif tag == "input" and self.in_form and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.in_form = False
-
-
-def form_fields(html: str, action: str) -> dict[str, str]:
-    parser = FormFields(action)
-    parser.feed(html)
-    assert parser.fields, f"no POST form to {action} on the page"
-    return parser.fields
 
 
 def jpeg_snapshot() -> bytes:
@@ -148,33 +120,14 @@ def test_app_journey_through_the_real_pages(production, browser):
     app = ApplicationFactory(name="Spaghetti Watcher", redirect_uris=REDIRECT_URI)
     verifier, challenge = pkce_pair()
     base = production.url
-    query = {
-        "client_id": app.client_id,
-        "response_type": "code",
-        "redirect_uri": REDIRECT_URI,
-        "scope": "read write",
-        "state": "smoke-state",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    query = authorize_params(app, challenge, state="smoke-state")
 
-    # Sign in: the app's authorize link sends the owner to the sign-in page first.
-    login = browser.get(f"{base}/o/authorize/?{urlencode(query)}", timeout=10)
-    assert login.status_code == 200
-    assert urlparse(login.url).path == "/accounts/login/"
-    fields = {**form_fields(login.text, "/accounts/login/"), "username": "maker", "password": PASSWORD}
-    consent = browser.post(f"{base}/accounts/login/", data=fields, headers={"Referer": login.url}, timeout=10)
-
-    # Consent: the page names the app; Allow sends the code to the app's redirect URI.
-    assert consent.status_code == 200
-    assert urlparse(consent.url).path == "/o/authorize/"
-    assert "Spaghetti Watcher" in consent.text
-    fields = {**form_fields(consent.text, "/o/authorize/"), "allow": "Authorize"}
-    allowed = browser.post(
-        f"{base}/o/authorize/", data=fields, headers={"Referer": consent.url}, allow_redirects=False, timeout=10
+    # Sign in: the app's authorize link sends the owner to the sign-in page, then to the consent page,
+    # which names the app; Allow sends the code to the app's redirect URI.
+    consent, location = owner_allows(
+        browser, f"{base}/o/authorize/?{urlencode(query)}", username="maker", password=PASSWORD
     )
-    assert allowed.status_code == 302
-    location = allowed.headers["Location"]
+    assert "Spaghetti Watcher" in consent
     assert location.startswith(f"{REDIRECT_URI}?")
     callback = parse_qs(urlparse(location).query)
     assert callback["state"] == ["smoke-state"]
