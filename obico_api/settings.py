@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, before the Host header is validated or HTTPS enforced (detection/health.py).
+    "detection.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "obico_api.logging.RequestIdMiddleware",
     "obico_api.api.middleware.RequestSizeLimitMiddleware",
@@ -521,8 +523,6 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    # Health probes come from inside the network over plain HTTP (compose, the image's HEALTHCHECK).
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     if TRUSTED_PROXY_COUNT:
         # Our nginx overwrites X-Forwarded-Proto with the scheme the client used (deploy/nginx).
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

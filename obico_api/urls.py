@@ -21,7 +21,6 @@ urlpatterns = [
     path("api/docs/", views.SwaggerUi.as_view(url_name="schema"), name="swagger-ui"),
     # Where Swagger UI sends the browser back from /o/authorize/ (its default: beside the UI).
     path("api/docs/oauth2-redirect.html", views.swagger_oauth2_redirect, name="swagger-oauth2-redirect"),
-    path("", include("detection.urls")),
     path("o/", include("accounts.oauth_urls")),
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),

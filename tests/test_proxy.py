@@ -54,7 +54,7 @@ def production_settings(**environment: str) -> dict:
     code = (
         "import json; from obico_api import settings as s; "
         "print(json.dumps({'header': s.SECURE_PROXY_SSL_HEADER if hasattr(s, 'SECURE_PROXY_SSL_HEADER') else None, "
-        "'proxies': s.TRUSTED_PROXY_COUNT, 'exempt': s.SECURE_REDIRECT_EXEMPT}))"
+        "'proxies': s.TRUSTED_PROXY_COUNT}))"
     )
     env = {"PATH": os.environ["PATH"], "DEBUG": "0", "SECRET_KEY": "test-only", **environment}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60, check=True)  # noqa: S603
@@ -62,7 +62,7 @@ def production_settings(**environment: str) -> dict:
 
 
 def test_forwarded_proto_is_ignored_without_a_trusted_proxy():
-    assert production_settings() == {"header": None, "proxies": 0, "exempt": ["^healthz$", "^readyz$"]}
+    assert production_settings() == {"header": None, "proxies": 0}
 
 
 def test_forwarded_proto_is_trusted_behind_our_proxy():
