@@ -41,32 +41,38 @@ NGINX_TEMPLATE = REPO / "deploy" / "nginx.conf.template"
 NGINX_TEMPLATE_MOUNT = "./deploy/nginx.conf.template:/etc/nginx/templates/default.conf.template:ro"
 STARTUP_SECONDS = 60  # gunicorn imports Django and onnxruntime; a busy CI machine is slow
 
-# The official nginx:1.27 image's /etc/nginx/nginx.conf around the rendered file: its http { } block
-# directive for directive (so a directive the template repeats, as keepalive_timeout once did, fails
-# here as it fails in compose), with our own folders and in the foreground.
-NGINX_MAIN_CONF = """\
-daemon off;
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    log_format main '$remote_addr - $remote_user [$time_local] "$request" '
-                    '$status $body_bytes_sent "$http_referer" '
-                    '"$http_user_agent" "$http_x_forwarded_for"';
-    access_log {folder}/access.log main;
-    sendfile on;
-    keepalive_timeout 65;
-    client_body_temp_path {folder}/client_body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/default.conf;
-}}
-"""
+# The official nginx:1.27 image's own /etc/nginx/nginx.conf, the copy .ci/containers runs in its nginx
+# image. Its http { } block is kept directive for directive, so a directive the template repeats (as
+# keepalive_timeout once did) fails here as it fails in compose.
+NGINX_IMAGE_CONF = REPO / ".ci" / "containers" / "images" / "nginx" / "nginx.conf"
+# What cannot be the same on one machine, each (pattern, replacement) found exactly once: no user (the
+# image's nginx user need not exist here; as root nginx's workers run as nobody), our own folder for
+# the pid, logs and the rendered file (compose's conf.d), and the temporary files' folders (the
+# image's are compiled in). ``daemon off;`` is the image's CMD's ``-g``.
+NGINX_CONF_CHANGES = [
+    (r"^user\s+\S+;\n", ""),
+    (r"^pid\s+\S+;", "pid {folder}/nginx.pid;"),
+    (r"^error_log\s+\S+", "error_log {folder}/error.log"),
+    (r"^([ \t]*)access_log\s+\S+", r"\1access_log {folder}/access.log"),
+    (
+        r"^([ \t]*)include\s+/etc/nginx/conf\.d/\*\.conf;",
+        r"\1client_body_temp_path {folder}/client_body;\n"
+        r"\1proxy_temp_path {folder}/proxy;\n"
+        r"\1fastcgi_temp_path {folder}/fastcgi;\n"
+        r"\1uwsgi_temp_path {folder}/uwsgi;\n"
+        r"\1scgi_temp_path {folder}/scgi;\n"
+        r"\1include {folder}/conf.d/*.conf;",
+    ),
+]
+
+
+def nginx_main_conf(folder: Path) -> str:
+    """The image's nginx.conf, changed only by NGINX_CONF_CHANGES, in the foreground, for ``folder``."""
+    text = NGINX_IMAGE_CONF.read_text()
+    for pattern, replacement in NGINX_CONF_CHANGES:
+        text, found = re.subn(pattern, replacement.replace("{folder}", str(folder)), text, flags=re.MULTILINE)
+        assert found == 1, f"{NGINX_IMAGE_CONF} has {found} lines like {pattern!r}, not one"
+    return "daemon off;\n" + text
 
 
 @dataclass(frozen=True)
@@ -282,8 +288,9 @@ def nginx(compose: dict, *, upstream: str, tls_pair: tuple[Path, Path], ready_st
         "TLS_CERTIFICATE": str(certificate),
         "TLS_CERTIFICATE_KEY": str(key),
     }
-    (folder / "default.conf").write_text(render_nginx_config(compose, values))
-    (folder / "nginx.conf").write_text(NGINX_MAIN_CONF.format(folder=folder))
+    (folder / "conf.d").mkdir()
+    (folder / "conf.d" / "default.conf").write_text(render_nginx_config(compose, values))
+    (folder / "nginx.conf").write_text(nginx_main_conf(folder))
     log = folder / "error.log"
     args = [NGINX, "-p", str(folder), "-e", str(log), "-c", str(folder / "nginx.conf")]
     try:
