@@ -76,13 +76,9 @@ Hosts and the public origin.
 {{- join "," $hosts }}
 {{- end }}
 
-{{/* The Host header of the HTTP probes: the first allowed host (kubelet's, the pod IP, is a 400). */}}
-{{- define "obico-api.probeHost" -}}
-{{- first (splitList "," (include "obico-api.allowedHosts" .)) }}
-{{- end }}
-
+{{/* The origin of links: config.publicBaseUrl, else https:// and the first allowed host. */}}
 {{- define "obico-api.publicBaseUrl" -}}
-{{- default (printf "https://%s" (include "obico-api.probeHost" .)) .Values.config.publicBaseUrl }}
+{{- default (printf "https://%s" (first (splitList "," (include "obico-api.allowedHosts" .)))) .Values.config.publicBaseUrl }}
 {{- end }}
 
 {{/*
@@ -120,7 +116,7 @@ Everything the chart refuses to render, each with what to set. Included once, by
 {{- fail "With secrets.existingSecret, put SECRET_KEY, SECRET_KEY_FALLBACKS, DATABASE_URL (or the database password), CACHE_URL and the AWS_* keys in that Secret, not in values: the chart makes no Secret of its own." }}
 {{- end }}
 {{- if not (include "obico-api.allowedHosts" .) }}
-{{- fail "Name the service's host: ingress.hosts (with ingress.enabled) or config.allowedHosts. It is ALLOWED_HOSTS, the probes' Host header and the default PUBLIC_BASE_URL." }}
+{{- fail "Name the service's host: ingress.hosts (with ingress.enabled) or config.allowedHosts. It is ALLOWED_HOSTS and the default PUBLIC_BASE_URL." }}
 {{- end }}
 {{- $maxPods := include "obico-api.maxWebPods" . | int }}
 {{- if and (gt $maxPods 1) (not $v.s3.bucket) }}
