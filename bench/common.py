@@ -93,6 +93,29 @@ class PredictClient:
         raise AssertionError("unreachable")
 
 
+def wsgi_predict(handler, *, printer_id: int, token: str, body: bytes) -> tuple[str, bytes]:
+    """One predict through Django's WSGI ``handler`` in this process, as gunicorn calls it: (status, body).
+
+    ``body`` is a ``multipart()`` body. No HTTP, so what is timed or counted around it is the
+    request's own work in this thread.
+    """
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": f"/api/v1/printers/{printer_id}/predict/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "wsgi.input": io.BytesIO(body),
+    }
+    statuses = []
+    answer = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
+    return statuses[0], answer
+
+
 def spaghetti_jpegs(limit=16) -> list[bytes]:
     """Real photos of failed prints (val split), for load with detections in the answers."""
     paths = sorted((DATASETS / "spaghetti" / "val" / "images").glob("*.jpg"))[:limit]

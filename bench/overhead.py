@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import io
 import json
 import os
 import statistics
@@ -29,7 +28,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    BOUNDARY,
     django_setup,
     make_printing_owner,
     multipart,
@@ -37,6 +35,7 @@ from bench.common import (
     prepare_database,
     production_settings,
     webcam_jpeg,
+    wsgi_predict,
 )
 
 
@@ -65,22 +64,10 @@ def main() -> None:
     jpeg = webcam_jpeg()
     body = multipart(jpeg)
     handler = WSGIHandler()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": f"/api/v1/printers/{printer_id}/predict/",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-    }
 
     def request() -> None:
-        statuses = []
-        b"".join(handler({**environ, "wsgi.input": io.BytesIO(body)}, lambda status, headers: statuses.append(status)))
-        assert statuses[0].startswith("200"), statuses
+        status, _ = wsgi_predict(handler, printer_id=printer_id, token=token, body=body)
+        assert status.startswith("200"), status
 
     totals: dict[str, float] = defaultdict(float)
 
