@@ -9,9 +9,12 @@ VERDICT_CHOICES = [(v.value, v.value) for v in Verdict]
 
 
 class PrinterStats(models.Model):
-    """One row per printer, locked with ``select_for_update`` by every predict, start and finish.
+    """One row per printer, read and written only under the printer's row lock.
 
-    Field meanings are in ``detection.temporal.TemporalStats``.
+    This row is not locked itself: every predict, print start and print finish first takes the
+    printer's lock (``printers.services.printer_lock``: ``SELECT ... FOR UPDATE`` on the printer's
+    row; a predict's also filters on the owner), then reads this row and writes it once. Field
+    meanings are in ``detection.temporal.TemporalStats``.
     """
 
     printer = models.OneToOneField("printers.Printer", on_delete=models.CASCADE, primary_key=True, related_name="stats")

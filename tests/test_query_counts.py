@@ -52,8 +52,9 @@ def test_predict_hot_path_queries(api, printer, django_assert_num_queries):
     api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
 
     # Token; the printer's ownership and current print (one query, before the image is decoded);
-    # then, after the model, one transaction: the statistics row locked where the printer is the
-    # owner's, the printer read after the lock, the statistics update and the history insert.
+    # then, after the model, one transaction: the printer's row locked where it is the owner's
+    # (printer_lock: SELECT ... FOR UPDATE on the printer), the printer with its current print and
+    # statistics read after the lock, the statistics update and the history insert.
     # Inside the test's own transaction that transaction is a savepoint, which adds SAVEPOINT and
     # RELEASE: 6 + 2.
     with django_assert_num_queries(8):
