@@ -15,7 +15,7 @@ from tests.conftest import snapshot
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager

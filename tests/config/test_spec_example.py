@@ -19,7 +19,7 @@ from django.core.management import call_command
 
 from prints.models import Print
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASH = shutil.which("bash")
 
 

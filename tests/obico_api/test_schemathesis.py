@@ -3,7 +3,7 @@
 Two runs over every operation: with a valid token, and with none, as anyone on the internet
 calls it. CI runs each bounded and derandomized (the same 25 cases an operation every time, so a
 red CI is reproducible). For a longer exploratory run:
-``SCHEMATHESIS_EXAMPLES=500 SCHEMATHESIS_RANDOM=1 scripts/test tests/test_schemathesis.py``.
+``SCHEMATHESIS_EXAMPLES=500 SCHEMATHESIS_RANDOM=1 scripts/test tests/obico_api/test_schemathesis.py``.
 
 A third run calls every operation on the real objects of a printing printer (a print with a prediction
 and an alert with its snapshot; predict on an idle printer): so the conflicts (already printing,

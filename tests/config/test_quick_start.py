@@ -14,7 +14,7 @@ from PIL import Image
 from detection.conf import detection_settings
 from tests.conftest import snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_SNAPSHOT = ROOT / "examples" / "snapshot.jpg"
 # Small enough to keep in git and to read in a glance at the repository.
 SAMPLE_SNAPSHOT_MAX_BYTES = 100 * 1024

@@ -3,7 +3,7 @@
 import configparser
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def contract(name: str) -> configparser.SectionProxy:

@@ -25,7 +25,7 @@ from tests.webhooks.helpers import ScriptedResolver
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_delivery_request
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "integrating.md"
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 WEBHOOK_URL = "https://hooks.example.com/obico"

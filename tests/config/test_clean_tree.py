@@ -13,7 +13,7 @@ import pytest
 
 from tests.e2e import test_admin_alerts, test_browser_oauth
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GIT = shutil.which("git")
 LEAVES_TREE_CLEAN = ROOT / "scripts" / "leaves-tree-clean"
 

@@ -28,7 +28,7 @@ from tests.factories import AlertFactory, PrintFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CLIENTS = Path(__file__).resolve().parent / "clients"
+CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 TS = CLIENTS / "ts"
 PYTHON_PACKAGE = "obico_client"  # tests/clients/python/config.yaml
 INSTALL_SECONDS = 300  # npm ci on a cold cache
