@@ -2,7 +2,7 @@
 
 A sequence is a folder of frames in name order, with an optional ``onset.txt`` naming the first
 failing frame (a file name, or a 0-based index) and an optional ``meta.json`` (``kind``, ``print``,
-``look``, as ``detection/training/sequences.py`` writes them). A sequence without an onset is clean;
+``look``, as ``training/sequences.py`` writes them). A sequence without an onset is clean;
 if it is shorter than ``min_snapshots``, each frame is repeated evenly until it is that long.
 
 Each sequence is replayed on printers of three histories (``history_prints``):
@@ -17,7 +17,7 @@ An ``Outcome`` is one replay's alerts, and from them: ``false_alert`` (an alert 
 any alert in a clean print), ``delay`` (snapshots from the onset to the first alert, 1 being the
 onset snapshot itself) or a miss. ``summarise`` counts them per camera and history.
 ``prints/alert_replay.py`` replays through the service (``manage.py evaluate_alerts``);
-``detection/training/tune_verdict.py`` replays recorded detections through ``detection.judge`` to
+``training/tune_verdict.py`` replays recorded detections through ``detection.judge`` to
 choose the verdict's constants.
 """
 

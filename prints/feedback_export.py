@@ -1,4 +1,4 @@
-"""Alerts with the owners' feedback, written as a dataset ``detection/training/dataset.py`` reads.
+"""Alerts with the owners' feedback, written as a dataset ``training/dataset.py`` reads.
 
 Layout (the data root's own, so the folders merge into ``shared/datasets``)::
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prints.models import Alert
 
-# detection/training/dataset.py: SPAGHETTI_CLASS, and the folders spaghetti_split and clean_prints read.
+# training/dataset.py: SPAGHETTI_CLASS, and the folders spaghetti_split and clean_prints read.
 SPAGHETTI_CLASS = 1
 FAILURES_FOLDER = Path("spaghetti") / "train"
 NEGATIVES_FOLDER = Path("clean-prints") / "images"

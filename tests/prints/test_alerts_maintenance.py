@@ -15,10 +15,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from PIL import Image
 
-from detection.training import dataset
 from prints.feedback_export import yolo_label_lines
 from prints.models import Alert
 from tests.factories import ALERT_DETECTIONS, AlertFactory, PrintFactory
+from training import dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -148,7 +148,7 @@ def test_export_feedback_writes_a_dataset_the_training_code_loads(answered, tmp_
     assert (folder / manifest["alerts"][0]["image"]).read_bytes() == failure.snapshot.open("rb").read()
     assert (folder / manifest["alerts"][0]["label"]).read_text() == "1 0.300000 0.300000 0.200000 0.200000\n"
 
-    # detection/training/dataset.py reads them as a failure photo with its box and a clean negative.
+    # training/dataset.py reads them as a failure photo with its box and a clean negative.
     ((image, label),) = dataset.spaghetti_split(folder, "train")
     sample = dataset.load_sample(image, label, (320, 240))
     np.testing.assert_allclose(sample.boxes, [[64, 48, 128, 96]], atol=1e-3)  # ALERT_DETECTIONS at 320x240

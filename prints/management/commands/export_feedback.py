@@ -9,7 +9,7 @@ from prints.feedback_export import MANIFEST, alert_feedback_export
 
 class Command(BaseCommand):
     help = (
-        "Write alerts with feedback to DIR as a dataset detection/training reads: confirmed failures with "
+        "Write alerts with feedback to DIR as a dataset training/dataset.py reads: confirmed failures with "
         "YOLO labels under spaghetti/train/, false alarms as negatives under clean-prints/images/, and manifest.json."
     )
 

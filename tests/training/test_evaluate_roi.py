@@ -7,9 +7,9 @@ import pytest
 
 from detection.region import Region
 from detection.services import snapshot_score
-from detection.training.evaluate import Evaluator, main, parse_roi
 from tests.conftest import make_image_bytes
 from tests.printers.test_roi import white_left_black_right
+from training.evaluate import Evaluator, main, parse_roi
 
 BED = Region(0.1, 0.25, 0.8, 0.95)
 

@@ -1,4 +1,4 @@
-"""Calibration on webcam frames (detection/training/platt.py): the fit, the frames it uses, the graph it writes."""
+"""Calibration on webcam frames (training/platt.py): the fit, the frames it uses, the graph it writes."""
 
 import json
 
@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from detection.training import platt
+from training import platt
 
 
 def test_fit_platt_recovers_a_known_logistic_curve():

@@ -1,4 +1,4 @@
-"""Failing sequences and training composites (detection/training/sequences.py, strands.py)."""
+"""Failing sequences and training composites (training/sequences.py, strands.py)."""
 
 import itertools
 import json
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from detection.replay import read_sequences
-from detection.training import camera, sequences, strands
-from detection.training.composite import Region
-from detection.training.sequences import Background, FailurePlan, Scenes, Zones
+from training import camera, sequences, strands
+from training.composite import Region
+from training.sequences import Background, FailurePlan, Scenes, Zones
 
 
 def region(size=40, colour=(200, 30, 30)):

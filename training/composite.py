@@ -28,9 +28,9 @@ held-out set (``build_heldout_set``, the CLI below) is built once, seeded, only 
 sequences and from regions of the ``val`` splits, so neither its backgrounds nor its failures were
 trained on:
 
-    python -m detection.training.composite --out /tmp/v2/composite-val
+    python -m training.composite --out /tmp/v2/composite-val
 
-The geometry is pure and tested (``tests/detection/training/test_composite.py``).
+The geometry is pure and tested (``tests/training/test_composite.py``).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from detection.training import dataset
+from training import dataset
 
 MARGIN_FRACTION = 0.15
 MIN_FEATHER_PX = 2.0

@@ -21,7 +21,7 @@ set; ``train.py`` draws a fresh set every epoch from ``(seed, epoch)``.
 
 Run as a module to score a model on a few fixed plain scenes and on fresh generated ones:
 
-    python -m detection.training.synthetic --model models/spaghetti-effnetlite0.onnx
+    python -m training.synthetic --model models/spaghetti-effnetlite0.onnx
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from detection.image import decode_image
-from detection.training.dataset import Sample
+from training.dataset import Sample
 
 # Sizes of the drawn scene before the JPEG round trip: webcams (4:3, 16:9) and square photos.
 SCENE_SIZES = ((640, 480), (800, 600), (1024, 768), (1280, 720), (640, 640), (960, 540), (1600, 1200))

@@ -1,6 +1,6 @@
 """Train several recipe variants side by side (one GPU, or CPU), export each, and collect their histories.
 
-    python -m detection.training.ablation --out /tmp/ablation --device cuda --workers 3 \\
+    python -m training.ablation --out /tmp/ablation --device cuda --workers 3 \\
         --data-root .devdata/datasets --deadline-s 400
 
 Each variant is ``train.py`` with extra flags, the same seed and epochs, in its own process; all
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from detection.training import dataset
+from training import dataset
 
 # Every flag is spelled out, so each variant stays the run it was when train.py's defaults move on.
 ONE_PHASE = ["--final-epochs", "0"]
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     trainings = {
         name: launch(
             [
-                "detection.training.train",
+                "training.train",
                 "--out",
                 str(args.work / name),
                 *common,
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     exports = {
         name: launch(
             [
-                "detection.training.export",
+                "training.export",
                 "--checkpoint",
                 str(args.work / name / "last.pt"),
                 "--out",

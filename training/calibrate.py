@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from detection.training import dataset
-from detection.training.metrics import average_precision, match_detections
-from detection.training.model import SpaghettiNet
-from detection.training.platt import fit_platt
-from detection.training.train import predict
+from training import dataset
+from training.metrics import average_precision, match_detections
+from training.model import SpaghettiNet
+from training.platt import fit_platt
+from training.train import predict
 
 
 def calibrate(net: SpaghettiNet, input_size: tuple[int, int], data_root: Path) -> tuple[float, float]:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from detection.training.dataset import read_yolo_boxes
+from training.dataset import read_yolo_boxes
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The verdict tuner (detection/training/tune_verdict.py) replays exactly what the service records."""
+"""The verdict tuner (training/tune_verdict.py) replays exactly what the service records."""
 
 import json
 from io import StringIO
@@ -8,9 +8,9 @@ from django.core.management import call_command
 
 from detection.postprocess import Detection
 from detection.replay import read_sequences
-from detection.training import tune_verdict
-from detection.training.tune_verdict import PureReplayer, as_served, rules_with, score_frames
 from tests.prints.test_evaluate_alerts import folders  # noqa: F401 - the fixture
+from training import tune_verdict
+from training.tune_verdict import PureReplayer, as_served, rules_with, score_frames
 
 
 def test_as_served_applies_the_calibration_then_the_services_threshold():

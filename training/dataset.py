@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from detection.image import decode_image
-from detection.training.labels import merge_tolerance, merge_touching_boxes
+from training.labels import merge_tolerance, merge_touching_boxes
 
 DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 SPAGHETTI_CLASS = 1

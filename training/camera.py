@@ -19,7 +19,7 @@ shown through a random ``CameraLook``:
 Geometry is one analytic map from output pixels to scene pixels (``CameraLook.source_points``),
 applied with Pillow's MESH transform on a grid of quads, so boxes go through exactly the same map
 (``transform_boxes``). Pure: NumPy and Pillow, no torch, no Django; tested in
-``tests/detection/training/test_camera.py``.
+``tests/training/test_camera.py``.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ The same ``FailurePlan`` renders training composites (``failure_sample``) from t
 and held-out sequences (the CLI below) from the val splits, so no failure region of a held-out
 sequence was trained on; whole cameras are held out by the folds of ``train.py --cameras``.
 
-    python -m detection.training.sequences --camera p2 --out /tmp/seqs        # a held-out camera's sequences
+    python -m training.sequences --camera p2 --out /tmp/seqs        # a held-out camera's sequences
 
 writes ``OUT/p2/<sequence>/frame_NNNNNN.jpg`` in snapshot order (identical snapshots are hard links),
 ``onset.txt`` (the first failing frame's file name) and ``meta.json`` (kind, onset, when the failure is
@@ -41,8 +41,8 @@ import numpy as np
 from PIL import Image
 
 from detection.image import decode_image
-from detection.training import camera, composite, dataset, strands, synthetic
-from detection.training.composite import Region
+from training import camera, composite, dataset, strands, synthetic
+from training.composite import Region
 
 
 @dataclass(frozen=True)

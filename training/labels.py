@@ -8,7 +8,7 @@ touches (a gap of at most ``tolerance`` on both axes) into the group's bounding 
 until no two output boxes overlap or touch, since a bounding box can reach a box that none of its
 members did.
 
-Pure NumPy (no torch): unit-tested in ``tests/detection/training/test_labels.py``.
+Pure NumPy (no torch): unit-tested in ``tests/training/test_labels.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Evaluate an ONNX detector exactly as the service runs it: ``decode_image`` + ``runner.Detector``.
 
-    python -m detection.training.evaluate --model models/spaghetti-effnetlite0.onnx \\
+    python -m training.evaluate --model models/spaghetti-effnetlite0.onnx \\
         --positives /work/shared/datasets/spaghetti/val \\
         --negatives /work/shared/datasets/clean-prints/images \\
         --negatives /work/shared/datasets/webcam-clean/images
@@ -40,8 +40,8 @@ from detection.image import decode_image
 from detection.postprocess import Detection, failure_score
 from detection.region import InvalidRegion, Region, crop_to_region, decode_size, detect_in_region, parse_region
 from detection.runner import Detector
-from detection.training import dataset, metrics
-from detection.training.labels import merge_tolerance, merge_touching_boxes
+from training import dataset, metrics
+from training.labels import merge_tolerance, merge_touching_boxes
 
 SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]  # the service's default (detection/defaults.py)
 AP_CONF_THRESHOLD = 0.001

@@ -1,7 +1,7 @@
 """The int8 calibration set is drawn from training images only, so the held-out numbers stay honest."""
 
-from detection.training import dataset
-from detection.training.quantize import calibration_images
+from training import dataset
+from training.quantize import calibration_images
 
 
 def make_datasets(root):

@@ -1,6 +1,6 @@
 """Quantise the exported detector to int8 with onnxruntime: a cheaper model for small CPUs.
 
-    python -m detection.training.quantize --model models/spaghetti-effnetlite0.onnx \\
+    python -m training.quantize --model models/spaghetti-effnetlite0.onnx \\
         --out models/spaghetti-effnetlite0-int8.onnx
 
 Static quantisation in QDQ form: weights int8 per output channel, activations uint8 with ranges
@@ -24,7 +24,7 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 
 from detection.image import decode_image
 from detection.runner import Detector
-from detection.training import dataset
+from training import dataset
 
 NETWORK_NODE_PREFIX = "/net/"  # ExportWrapper names its SpaghettiNet "net"
 

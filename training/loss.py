@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from detection.training.model import STRIDE, cell_centres, decode_boxes
+from training.model import STRIDE, cell_centres, decode_boxes
 
 # TTFNet's alpha: the gaussian's standard deviation is 0.54/6 of the box side.
 GAUSSIAN_ALPHA = 0.54

@@ -1,9 +1,9 @@
-"""Whole-region label merging (detection/training/labels.py): pure NumPy, table-driven."""
+"""Whole-region label merging (training/labels.py): pure NumPy, table-driven."""
 
 import numpy as np
 import pytest
 
-from detection.training.labels import merge_tolerance, merge_touching_boxes
+from training.labels import merge_tolerance, merge_touching_boxes
 
 
 def as_set(boxes):

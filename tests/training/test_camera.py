@@ -1,11 +1,11 @@
-"""What a camera does to a scene (detection/training/camera.py): geometry, boxes through it, sensor, sizes."""
+"""What a camera does to a scene (training/camera.py): geometry, boxes through it, sensor, sizes."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from detection.training import camera
-from detection.training.camera import CameraLook
+from training import camera
+from training.camera import CameraLook
 
 
 def scene_with_box(size=(400, 300), box=(150, 100, 250, 180)):

@@ -1,8 +1,8 @@
 """Train the spaghetti detector on CPU: seeded, resumable, one checkpoint per epoch.
 
-    python -m detection.training.train --out .train/v3                 # the v3 recipe (defaults)
-    python -m detection.training.train --out .train/v3 --resume        # continue after a stop
-    python -m detection.training.train --out .train/no-p2 --cameras p1  # a fold: camera p2 held out
+    python -m training.train --out .train/v3                 # the v3 recipe (defaults)
+    python -m training.train --out .train/v3 --resume        # continue after a stop
+    python -m training.train --out .train/no-p2 --cameras p1  # a fold: camera p2 held out
 
 ``scripts/train`` runs the whole job (requirements, this, the calibrated export), for the shipped
 recipe (run 8) or this one's defaults (``RECIPE=v3``); models/README.md compares them on the alerts.
@@ -41,10 +41,10 @@ import torch
 
 from detection.defaults import DEFAULTS
 from detection.postprocess import select_detections
-from detection.training import composite, dataset, schedule, sequences, synthetic
-from detection.training.loss import BOX_REGIONS, detection_loss, make_targets
-from detection.training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
-from detection.training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
+from training import composite, dataset, schedule, sequences, synthetic
+from training.loss import BOX_REGIONS, detection_loss, make_targets
+from training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
+from training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # The service's default thresholds (detection/defaults.py, Obico's values): val is scored as it selects.
@@ -722,5 +722,5 @@ MALLOC_SETTINGS = {
 if __name__ == "__main__":
     if not all(name in os.environ for name in MALLOC_SETTINGS):
         os.environ.update(MALLOC_SETTINGS)
-        os.execv(sys.executable, [sys.executable, "-m", "detection.training.train", *sys.argv[1:]])  # noqa: S606
+        os.execv(sys.executable, [sys.executable, "-m", "training.train", *sys.argv[1:]])  # noqa: S606
     main()

@@ -9,7 +9,7 @@ as ``prints.services.print_escalate`` records it. A calibration ``(a, b)`` can b
 confidence becomes ``sigmoid(a * logit + b)`` and the service's threshold is applied after it,
 which is what ``platt.recalibrate`` writes into the graph.
 
-    python -m detection.training.tune_verdict --model M.onnx p1=/work/seqs/p1-validation \\
+    python -m training.tune_verdict --model M.onnx p1=/work/seqs/p1-validation \\
         --history p1=PRINTS ... --grid ADAPTIVE_WARNING=0.2,0.3,0.4 --grid ADAPTIVE_SPAN=4,6,8
 
 prints one line per setting, best first: the clean prints falsely alerted (all histories), then the
@@ -34,8 +34,8 @@ from detection.image import decode_image
 from detection.postprocess import Detection, failure_score
 from detection.replay import HISTORIES, Outcome, Sequence, history_prints, read_sequences, summarise
 from detection.runner import Detector
-from detection.training.platt import FLOOR_CONFIDENCE, logit
 from detection.verdict import SEVERITY, AdaptiveRule, ObicoRule
+from training.platt import FLOOR_CONFIDENCE, logit
 
 Scored = tuple[list[Detection], int, int]  # detections down to the floor, the frame's width and height
 

@@ -1,6 +1,6 @@
 """Export a training checkpoint to the ONNX file the service loads, and check it.
 
-    python -m detection.training.export --checkpoint .train/v3/last.pt --out models/spaghetti-effnetlite0.onnx \
+    python -m training.export --checkpoint .train/v3/last.pt --out models/spaghetti-effnetlite0.onnx \
         --calibration-sequences /work/seqs/p1-validation /work/seqs/p2-validation
 
 The confidences are Platt-scaled: with ``--calibration-sequences``, on the frames of validation
@@ -21,9 +21,9 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from detection.training import dataset, platt
-from detection.training.calibrate import calibrate
-from detection.training.model import ExportWrapper, SpaghettiNet
+from training import dataset, platt
+from training.calibrate import calibrate
+from training.model import ExportWrapper, SpaghettiNet
 
 OPSET = 17
 

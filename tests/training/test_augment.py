@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detection.training.dataset import Augmenter, Sample
+from training.dataset import Augmenter, Sample
 
 INPUT = (320, 320)
 

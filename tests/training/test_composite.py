@@ -1,12 +1,12 @@
-"""Compositing geometry (detection/training/composite.py): crops, scaling, placement, the pasted box, blending."""
+"""Compositing geometry (training/composite.py): crops, scaling, placement, the pasted box, blending."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from detection.training import composite
-from detection.training.composite import (
+from training import composite
+from training.composite import (
     Region,
     blend,
     feather_mask,
@@ -17,7 +17,7 @@ from detection.training.composite import (
     patch_scale,
     place_patch,
 )
-from detection.training.dataset import Sample
+from training.dataset import Sample
 
 
 @pytest.mark.parametrize(

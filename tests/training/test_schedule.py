@@ -1,8 +1,8 @@
-"""The training schedule: phases and their learning-rate cycles (detection/training/schedule.py)."""
+"""The training schedule: phases and their learning-rate cycles (training/schedule.py)."""
 
 import pytest
 
-from detection.training.schedule import FINAL_LR_SHARE, phase_at, plan_phases
+from training.schedule import FINAL_LR_SHARE, phase_at, plan_phases
 
 MAIN = {"peak_lr": 2e-3, "warmup_epochs": 1.0, "negative_repeats": 3, "composites": 100}
 FINAL = {"peak_lr": 1e-3, "warmup_epochs": 0.5, "negative_repeats": 6, "composites": 30}

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from detection.training.metrics import (
+from training.metrics import (
     auroc,
     average_precision,
     box_iou,
