@@ -22,7 +22,7 @@ from PIL import Image
 from detection.image import decode_image
 from training.labels import merge_tolerance, merge_touching_boxes
 
-DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "datasets"
+DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SPAGHETTI_CLASS = 1
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 CLEAN_PRINTS_TRAIN_MAX_NUMBER = 57

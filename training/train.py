@@ -46,7 +46,7 @@ from training.loss import BOX_REGIONS, detection_loss, make_targets
 from training.metrics import average_precision, detections_to_xyxy, match_detections, precision_recall
 from training.model import STRIDE, ExportWrapper, SpaghettiNet, normalise
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 # The service's default thresholds (detection/defaults.py, Obico's values): val is scored as it selects.
 SERVICE_CONF_THRESHOLD = DEFAULTS["CONF_THRESHOLD"]
 SERVICE_NMS_IOU = DEFAULTS["NMS_IOU"]
