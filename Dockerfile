@@ -30,4 +30,4 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
-CMD ["gunicorn", "obico_api.wsgi", "-c", "gunicorn.conf.py"]
+CMD ["gunicorn", "config.wsgi", "-c", "gunicorn.conf.py"]

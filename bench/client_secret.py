@@ -30,7 +30,7 @@ def main() -> None:
     database = Path(tempfile.mkdtemp()) / "bench.sqlite3"
     os.environ.update({"DATABASE_URL": f"sqlite:///{database}", "CACHE_URL": "locmemcache://"})
     sys.path.insert(0, str(PROJECT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "obico_api.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

@@ -149,7 +149,7 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 def django_setup(database_url: str = BENCH_DATABASE_URL) -> None:
     """Use the project's models from this process, against the benchmark database."""
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "obico_api.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.path.insert(0, str(PROJECT))
     import django
 
@@ -229,7 +229,7 @@ def gunicorn(*, workers: int, threads: int, detection_threads: int, port: int = 
         **(extra_env or {}),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "obico_api.wsgi", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
         cwd=PROJECT,
         env=env,
         start_new_session=True,

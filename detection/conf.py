@@ -6,7 +6,7 @@ On the pattern of DRF's ``api_settings``::
 
     detection_settings.CONF_THRESHOLD  # settings.DETECTION["CONF_THRESHOLD"] if set, else DEFAULTS'
 
-``settings.DETECTION`` is one dict holding only what differs from ``DEFAULTS`` (obico_api/settings.py
+``settings.DETECTION`` is one dict holding only what differs from ``DEFAULTS`` (config/settings.py
 fills it from the environment). The verdict rules' and the printer memory's constants are overridden
 there too (``VERDICT_*``, ``ADAPTIVE_*``, ``ADAPTATION_*`` keys): one dict rather than a setting per
 rule, so one name to check and reload.

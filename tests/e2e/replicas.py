@@ -71,7 +71,7 @@ class S3:
         )
 
     def settings(self) -> dict[str, str]:
-        """The environment that points the service's default storage at the bucket (obico_api/settings.py)."""
+        """The environment that points the service's default storage at the bucket (config/settings.py)."""
         return {
             "S3_BUCKET": S3_BUCKET,
             "S3_ENDPOINT_URL": self.endpoint,

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from detection.region import InvalidRegion, parse_region
-from obico_api.wsgi import application
+from config.wsgi import application
 from prints.services import print_snapshot_predict, print_start
 from tests.conftest import make_image_bytes
 from tests.factories import AccessTokenFactory, AlertFactory, PrinterFactory

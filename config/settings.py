@@ -90,8 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # /healthz and /readyz, before the Host header is validated or HTTPS enforced (detection/health.py).
-    "detection.health.ProbeMiddleware",
+    # /healthz and /readyz, before the Host header is validated or HTTPS enforced (config/health.py).
+    "config.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "obico_api.logging.RequestIdMiddleware",
     "obico_api.api.middleware.RequestSizeLimitMiddleware",
@@ -118,8 +118,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-ROOT_URLCONF = "obico_api.urls"
-WSGI_APPLICATION = "obico_api.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -294,7 +294,7 @@ SPECTACULAR_SETTINGS = {
     # Stripped from paths for operationIds and tags: one style, "printers_retrieve" (the path's nouns and
     # DRF's verb); the spec's start_print, predict and finish_print name their own (prints.api).
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # <id:...> in the urls (registered in obico_api.urls).
+    # <id:...> in the urls (registered in config.urls).
     "PATH_CONVERTER_OVERRIDES": {"id": ObjectIdConverter.openapi_schema},
     "ENUM_NAME_OVERRIDES": {
         "PrintStatusEnum": "prints.models.Print.Status",
