@@ -20,7 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "NMS_IOU": 0.45,
     # --- What an upload may cost to decode (detection.image.ImageLimits) ---
     # All refused from its header before any pixel is decoded; measured by bench/worst_upload.py so
-    # that the costliest accepted upload stays near 3 ordinary predicts (README "Security", bench/README.md).
+    # that the costliest accepted upload stays near 3 ordinary predicts (docs/security.md, bench/README.md).
     # A JPEG decodes at 1/8 scale, so 4096x4096 costs little (a 4K camera is 3840x2160); PNG, WebP
     # and progressive JPEG decode every pixel, so 1280x960 (720p and 4:3 960p fit).
     "MAX_PIXELS": 4096 * 4096,

@@ -45,7 +45,7 @@ class ImageLimits:
     of Python. ``max_decoded_pixels`` does not refuse: it is the most pixels a JPEG is decoded to,
     whatever the target size asks (libjpeg then decodes at a smaller 1/2 to 1/8 scale), which bounds
     the memory a decode holds.
-    The defaults are the service's, with their sources, in ``detection.defaults.DEFAULTS`` (README, "Security");
+    The defaults are the service's, with their sources, in ``detection.defaults.DEFAULTS`` (docs/security.md);
     the service's values, overrides included, come from ``detection_settings.image_limits()``.
     """
 

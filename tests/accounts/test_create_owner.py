@@ -1,6 +1,6 @@
 """``manage.py create_owner``: an ordinary printer owner's account, made by whoever runs the server.
 
-Nobody signs up (README "Security"); an owner needs an account to sign in and allow apps, and not
+Nobody signs up (docs/security.md); an owner needs an account to sign in and allow apps, and not
 the admin's powers that ``createsuperuser`` gives.
 """
 

@@ -1,6 +1,6 @@
 """Create an ordinary printer owner's account: ``manage.py create_owner USERNAME [--email EMAIL]``.
 
-Nobody signs up here (README "Security"), so whoever runs the server makes owners' accounts. An owner
+Nobody signs up here (docs/security.md), so whoever runs the server makes owners' accounts. An owner
 signs in at /accounts/login/, allows apps and revokes them; unlike ``createsuperuser`` the account
 gets no admin. The password is asked twice at a terminal, or read from the first line of stdin
 (``printf '%s\\n' "$PASSWORD" | manage.py create_owner alice``), never from the command line,
