@@ -17,6 +17,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
+
+def overrides_from_environment(variables):
+    """An app's settings dict: for each ``key: (variable, read)`` whose variable is set, ``read(variable)``.
+
+    Only what the environment overrides; the app's own defaults (detection/defaults.py,
+    webhooks/conf.py) supply the rest.
+    """
+    overrides = {}
+    for key, (variable, read) in variables.items():
+        if variable in env:
+            overrides[key] = read(variable)
+    return overrides
+
+
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -424,22 +438,23 @@ PRINTERS_MAX_PER_USER = env.int("PRINTERS_MAX_PER_USER", default=100)
 # --- Detection ----------------------------------------------------------------------------------
 # Only what the environment overrides: the defaults, each with its source, are in detection/defaults.py;
 # the rules' finer constants (ADAPTIVE_*, ADAPTATION_*, VERDICT_* keys) are set in settings.DETECTION.
-detection_env = {  # lower case: not a setting itself
-    "MODEL_PATH": ("DETECTION_MODEL_PATH", env.path),  # any ONNX file of the tensor contract
-    "THREADS": ("DETECTION_THREADS", env.int),
-    "CONF_THRESHOLD": ("DETECTION_CONF_THRESHOLD", env.float),
-    "NMS_IOU": ("DETECTION_NMS_IOU", env.float),
-    "VERDICT_RULE": ("DETECTION_VERDICT_RULE", env.str),  # "adaptive" (ours) or "obico"
-    "MAX_PIXELS": ("UPLOAD_MAX_PIXELS", env.int),
-    "MAX_FULL_DECODE_PIXELS": ("UPLOAD_MAX_FULL_DECODE_PIXELS", env.int),
-    "MAX_ASPECT_RATIO": ("UPLOAD_MAX_ASPECT_RATIO", env.float),
-    "MAX_JPEG_SCANS": ("UPLOAD_MAX_JPEG_SCANS", env.int),
-    "MAX_IMAGE_BYTES": ("UPLOAD_MAX_IMAGE_BYTES", env.int),
-    "MAX_WEBP_BYTES": ("UPLOAD_MAX_WEBP_BYTES", env.int),
-    "MAX_IMAGE_SEGMENTS": ("UPLOAD_MAX_IMAGE_SEGMENTS", env.int),
-    "MAX_DECODED_PIXELS": ("UPLOAD_MAX_DECODED_PIXELS", env.int),
-}
-DETECTION = {key: read(name) for key, (name, read) in detection_env.items() if name in env}
+DETECTION = overrides_from_environment(
+    {
+        "MODEL_PATH": ("DETECTION_MODEL_PATH", env.path),  # any ONNX file of the tensor contract
+        "THREADS": ("DETECTION_THREADS", env.int),
+        "CONF_THRESHOLD": ("DETECTION_CONF_THRESHOLD", env.float),
+        "NMS_IOU": ("DETECTION_NMS_IOU", env.float),
+        "VERDICT_RULE": ("DETECTION_VERDICT_RULE", env.str),  # "adaptive" (ours) or "obico"
+        "MAX_PIXELS": ("UPLOAD_MAX_PIXELS", env.int),
+        "MAX_FULL_DECODE_PIXELS": ("UPLOAD_MAX_FULL_DECODE_PIXELS", env.int),
+        "MAX_ASPECT_RATIO": ("UPLOAD_MAX_ASPECT_RATIO", env.float),
+        "MAX_JPEG_SCANS": ("UPLOAD_MAX_JPEG_SCANS", env.int),
+        "MAX_IMAGE_BYTES": ("UPLOAD_MAX_IMAGE_BYTES", env.int),
+        "MAX_WEBP_BYTES": ("UPLOAD_MAX_WEBP_BYTES", env.int),
+        "MAX_IMAGE_SEGMENTS": ("UPLOAD_MAX_IMAGE_SEGMENTS", env.int),
+        "MAX_DECODED_PIXELS": ("UPLOAD_MAX_DECODED_PIXELS", env.int),
+    }
+)
 
 # Every prediction is kept this long for the timeline API and the admin chart; alerts and their
 # snapshots too (manage.py prune_predictions deletes both).
@@ -467,31 +482,18 @@ ALERT_STORAGE_QUOTA_BYTES = env.int("ALERT_STORAGE_QUOTA_BYTES", default=100 * 1
 ALERT_SNAPSHOT_MAX_BYTES = env.int("ALERT_SNAPSHOT_MAX_BYTES", default=320 * 1024)
 
 # --- Webhooks -----------------------------------------------------------------------------------
-# The whole of one delivery attempt (lookup, connect, TLS, sending, the reply), not each read: a
-# receiver trickling a byte every 9 s once held the worker 41.7 s (issue 23). Our choice: 10 s is
-# ample for a receiver that answers before it does its work, as receivers should.
-_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
-WEBHOOKS = {
-    "TIMEOUT_SECONDS": _WEBHOOK_TIMEOUT_SECONDS,
-    # Of a reply, only the status and this much of the body are read (a refusal's start is kept in
-    # the delivery's error); a 300 MB reply was once read whole into memory (issue 23).
-    "MAX_RESPONSE_BYTES": env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=4096),
-    # Deliveries in flight at once per worker process, at most one per webhook, so a slow receiver
-    # holds one thread. Our choice: 8 receivers each taking the whole deadline still leave deliveries
-    # flowing; a thread holds little but its socket and MAX_RESPONSE_BYTES.
-    "WORKER_THREADS": env.int("WEBHOOK_WORKER_THREADS", default=8),
-    # 12 attempts, doubling from 10 s to at most an hour apart: about 4.5 hours of retries.
-    "MAX_ATTEMPTS": env.int("WEBHOOK_MAX_ATTEMPTS", default=12),
-    "RETRY_BASE_SECONDS": 10,
-    "RETRY_CAP_SECONDS": 3600,
-    # Outlives any attempt, so no other worker sends a delivery while its claimer still may.
-    "LEASE_SECONDS": max(60, 2 * _WEBHOOK_TIMEOUT_SECONDS),
-    # Receivers on loopback or private networks only in development (server-side request forgery).
-    "ALLOW_PRIVATE_NETWORKS": env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG),
-    # How long registration (on the request path) and delivery wait for the receiver's DNS lookup;
-    # our choice: a healthy resolver answers in milliseconds, glibc's own retries take 5 s or more.
-    "RESOLVE_TIMEOUT_SECONDS": env.float("WEBHOOK_RESOLVE_TIMEOUT_SECONDS", default=3),
-}
+# Only what the environment overrides: the defaults, each with its source, are in webhooks/conf.py.
+WEBHOOKS = overrides_from_environment(
+    {
+        "TIMEOUT_SECONDS": ("WEBHOOK_TIMEOUT_SECONDS", env.float),
+        "MAX_RESPONSE_BYTES": ("WEBHOOK_MAX_RESPONSE_BYTES", env.int),
+        "WORKER_THREADS": ("WEBHOOK_WORKER_THREADS", env.int),
+        "MAX_ATTEMPTS": ("WEBHOOK_MAX_ATTEMPTS", env.int),
+        "RESOLVE_TIMEOUT_SECONDS": ("WEBHOOK_RESOLVE_TIMEOUT_SECONDS", env.float),
+    }
+)
+# Receivers on loopback or private networks only in development (server-side request forgery).
+WEBHOOKS["ALLOW_PRIVATE_NETWORKS"] = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=DEBUG)
 
 # --- Logging ------------------------------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object a line (python-json-logger), each with the request id.

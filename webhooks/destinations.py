@@ -16,8 +16,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from webhooks.conf import webhook_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -29,7 +30,7 @@ NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 # the worker's delivery threads, so receivers whose names hang (one lookup in flight each, per
 # ``webhooks/worker.py``) leave threads for everyone else's. Threads start only when used.
 _resolver_pool = ThreadPoolExecutor(
-    max_workers=max(4, 2 * settings.WEBHOOKS["WORKER_THREADS"]), thread_name_prefix="webhook-dns"
+    max_workers=max(4, 2 * webhook_settings.WORKER_THREADS), thread_name_prefix="webhook-dns"
 )
 
 
@@ -148,10 +149,9 @@ def validate_webhook_url(url: str) -> None:
 
 def registration_check(url: str) -> Destination:
     """The check at registration (the API's ``PUT`` and the admin): delivery's rule, and https in production."""
-    config = settings.WEBHOOKS
     return destination_resolve(
         url,
-        allow_private=config["ALLOW_PRIVATE_NETWORKS"],
-        require_https=not config["ALLOW_PRIVATE_NETWORKS"],
-        timeout=config["RESOLVE_TIMEOUT_SECONDS"],
+        allow_private=webhook_settings.ALLOW_PRIVATE_NETWORKS,
+        require_https=not webhook_settings.ALLOW_PRIVATE_NETWORKS,
+        timeout=webhook_settings.RESOLVE_TIMEOUT_SECONDS,
     )

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks.conf import webhook_settings
 from webhooks.models import Webhook, WebhookDelivery
-from webhooks.signing import retry_delay, sign
+from webhooks.signing import sign
 from webhooks.transport import webhook_post
 
 logger = logging.getLogger(__name__)
@@ -76,9 +76,8 @@ def webhook_deliveries_claim(
     skipped. The lease (``LEASE_SECONDS``) is how long other workers leave a delivery alone; a worker
     that dies holding one only delays it.
     """
-    config = settings.WEBHOOKS
     now = timezone.now()
-    lease_end = now + timedelta(seconds=config["LEASE_SECONDS"])
+    lease_end = now + timedelta(seconds=webhook_settings.LEASE_SECONDS)
     skip = set(busy_webhook_ids)
     claimed: list[WebhookDelivery] = []
     cursor: int | None = after_webhook_id
@@ -143,17 +142,16 @@ def webhook_delivery_send(*, request: DeliveryRequest) -> tuple[int | None, str]
     Touches no database, so a worker may run it on any thread. A refusal's error holds the start of
     the receiver's answer (``MAX_RESPONSE_BYTES`` at most), for the admin to see why.
     """
-    config = settings.WEBHOOKS
     try:
         # Resolves the host once, checks every address and connects to a checked one (DNS rebinding).
         reply = webhook_post(
             request.url,
             data=request.body,
             headers=request.headers,
-            deadline=config["TIMEOUT_SECONDS"],
-            max_response_bytes=config["MAX_RESPONSE_BYTES"],
-            allow_private=config["ALLOW_PRIVATE_NETWORKS"],
-            resolve_timeout=config["RESOLVE_TIMEOUT_SECONDS"],
+            deadline=webhook_settings.TIMEOUT_SECONDS,
+            max_response_bytes=webhook_settings.MAX_RESPONSE_BYTES,
+            allow_private=webhook_settings.ALLOW_PRIVATE_NETWORKS,
+            resolve_timeout=webhook_settings.RESOLVE_TIMEOUT_SECONDS,
         )
     except (requests.RequestException, ValueError, OSError) as exc:
         return None, f"{type(exc).__name__}: {exc}"
@@ -163,9 +161,13 @@ def webhook_delivery_send(*, request: DeliveryRequest) -> tuple[int | None, str]
     return reply.status_code, f"HTTP {reply.status_code}: {answer}" if answer else f"HTTP {reply.status_code}"
 
 
+def retry_delay(attempts: int, *, base: float, cap: float) -> float:
+    """Seconds to wait after ``attempts`` failed deliveries: doubling from ``base`` up to ``cap``."""
+    return min(cap, base * 2 ** (attempts - 1))
+
+
 def webhook_delivery_record(*, delivery: WebhookDelivery, status_code: int | None, error: str) -> None:
     """Mark the delivery delivered, failed for good, or due again after its back-off."""
-    config = settings.WEBHOOKS
     delivery.attempts += 1
     delivery.last_status_code = status_code
     delivery.last_error = error[:2000]
@@ -173,13 +175,15 @@ def webhook_delivery_record(*, delivery: WebhookDelivery, status_code: int | Non
     if not error:
         delivery.status = WebhookDelivery.Status.DELIVERED
         delivery.delivered_at = now
-    elif delivery.attempts >= config["MAX_ATTEMPTS"]:
+    elif delivery.attempts >= webhook_settings.MAX_ATTEMPTS:
         delivery.status = WebhookDelivery.Status.FAILED
         logger.warning(
             "Webhook delivery %s failed for good after %s attempts: %s", delivery.pk, delivery.attempts, error
         )
     else:
-        delay = retry_delay(delivery.attempts, base=config["RETRY_BASE_SECONDS"], cap=config["RETRY_CAP_SECONDS"])
+        delay = retry_delay(
+            delivery.attempts, base=webhook_settings.RETRY_BASE_SECONDS, cap=webhook_settings.RETRY_CAP_SECONDS
+        )
         delivery.next_attempt_at = now + timedelta(seconds=delay)
         logger.info("Webhook delivery %s failed (%s); retrying in %ss", delivery.pk, error, delay)
     delivery.save(

@@ -1,4 +1,4 @@
-"""Webhook signatures and retry timing: pure functions, no Django.
+"""Webhook signatures: pure functions, no Django.
 
 A delivery carries ``X-Webhook-Id``, ``X-Webhook-Event``, ``X-Webhook-Timestamp`` and
 ``X-Webhook-Signature: v1=<hex>``, where ``<hex>`` is
@@ -47,8 +47,3 @@ def verify(
     expected = sign(secret=secret, event_id=event_id, timestamp=timestamp, event=event, body=body)
     # As bytes: compare_digest refuses a str holding non-ASCII, which a forged header may.
     return hmac.compare_digest(expected.encode(), signature.encode())
-
-
-def retry_delay(attempts: int, *, base: float, cap: float) -> float:
-    """Seconds to wait after ``attempts`` failed deliveries: doubling from ``base`` up to ``cap``."""
-    return min(cap, base * 2 ** (attempts - 1))

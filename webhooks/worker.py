@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from django.conf import settings
-
+from webhooks.conf import webhook_settings
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     webhook_deliveries_claim,
@@ -86,7 +85,7 @@ def webhook_deliver_due(*, limit: int = 100) -> int:
 
     ``WORKER_THREADS`` deliveries at a time, one per webhook; tests and ``deliver_webhooks --once``.
     """
-    worker = DeliveryWorker(threads=settings.WEBHOOKS["WORKER_THREADS"])
+    worker = DeliveryWorker(threads=webhook_settings.WORKER_THREADS)
     attempted = 0
     try:
         while True:  # bounded: each turn starts deliveries (at most ``limit`` in all) or finishes one

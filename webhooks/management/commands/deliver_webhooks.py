@@ -4,10 +4,10 @@ import signal
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from webhooks.conf import webhook_settings
 from webhooks.worker import DeliveryWorker, webhook_deliver_due
 
 # How often the heartbeat file is touched; docker-compose's health check allows several missed beats.
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 self.beat()
                 if not attempted:
                     return
-        worker = DeliveryWorker(threads=settings.WEBHOOKS["WORKER_THREADS"])
+        worker = DeliveryWorker(threads=webhook_settings.WORKER_THREADS)
         try:
             while self.running:
                 close_old_connections()
