@@ -52,7 +52,7 @@ from oauth2_provider.views import RevokeTokenView, TokenView
 
 from accounts.hashers import is_slow_to_check
 from accounts.oauth import OwnTokenIntrospectView
-from obico_api.api.throttling import client_network
+from obico_api.api.client_address import client_network
 
 logger = logging.getLogger(__name__)
 

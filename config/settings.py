@@ -396,7 +396,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_HANDLER = "accounts.brute_force.AccountAndAddressHandler"
 # The client's address as our proxies saw it (TRUSTED_PROXY_COUNT), an IPv6 one by its /64.
-AXES_CLIENT_IP_CALLABLE = "obico_api.api.throttling.client_network"
+AXES_CLIENT_IP_CALLABLE = "obico_api.api.client_address.client_network"
 # Refused attempts neither count nor extend the lockout: a locked-out address cannot push an
 # account towards its own lockout. A success resets nothing: an attacker with an account of their
 # own could otherwise clear their address's count between guesses.

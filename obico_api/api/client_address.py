@@ -11,11 +11,16 @@ Contract, for anything keyed on the client (rate limits, lockouts, logs):
   not come through our proxies (a health probe inside the network): ``REMOTE_ADDR`` again.
 
 The result is a normalised IP address string, or ``""`` when the server gave no address at all.
+``client_network`` widens it to what counts as one client (rate limits, django-axes' lockouts).
 """
 
 import ipaddress
 
 from django.conf import settings
+
+# An IPv6 client is counted by its /64: the smallest network an ISP or a cloud host hands out
+# (RFC 6177), so one client can use 2**64 addresses. django-ratelimit's default mask too.
+IPV6_PREFIX = 64
 
 
 def client_address(request) -> str:
@@ -31,3 +36,20 @@ def client_address(request) -> str:
         return str(ipaddress.ip_address(hops[-proxies]))
     except ValueError:
         return remote_addr
+
+
+def client_network(request) -> str:
+    """The client's address for counting: an IPv4 address, or the /64 an IPv6 address is in.
+
+    ``""`` when the server gave no address (a Unix socket with no proxy in front).
+    """
+    address = client_address(request)
+    if not address:
+        return ""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False).network_address)
+    return str(ip)

@@ -23,34 +23,12 @@ DRF checks permissions before throttles, so a call refused with a 401 or 403 is 
 cost one token lookup. What a caller without a token can spend here is the public schema and docs.
 """
 
-import ipaddress
 import math
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from obico_api.api.client_address import client_address
-
-# An IPv6 client is counted by its /64: the smallest network an ISP or a cloud host hands out
-# (RFC 6177), so one client can use 2**64 addresses. django-ratelimit's default mask too.
-IPV6_PREFIX = 64
-
-
-def client_network(request) -> str:
-    """The client's address for counting: an IPv4 address, or the /64 an IPv6 address is in.
-
-    ``""`` when the server gave no address (a Unix socket with no proxy in front).
-    """
-    address = client_address(request)
-    if not address:
-        return ""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False).network_address)
-    return str(ip)
+from obico_api.api.client_address import client_network
 
 
 def caller_key(request) -> str | None:

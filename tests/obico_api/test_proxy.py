@@ -52,7 +52,7 @@ def test_client_address_without_remote_addr_is_empty(settings):
 def production_settings(**environment: str) -> dict:
     """The settings module as a fresh ``DEBUG=0`` process loads it, with ``environment`` added."""
     code = (
-        "import json; from obico_api import settings as s; "
+        "import json; from config import settings as s; "
         "print(json.dumps({'header': s.SECURE_PROXY_SSL_HEADER if hasattr(s, 'SECURE_PROXY_SSL_HEADER') else None, "
         "'proxies': s.TRUSTED_PROXY_COUNT}))"
     )

@@ -14,7 +14,7 @@ COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 
 def loaded(**environment: str) -> subprocess.CompletedProcess:
     """A fresh process loading the settings with only ``environment`` (and PATH) set."""
-    code = "import json; from obico_api import settings as s; print(json.dumps(s.PUBLIC_BASE_URL))"
+    code = "import json; from config import settings as s; print(json.dumps(s.PUBLIC_BASE_URL))"
     env = {"PATH": os.environ["PATH"], "SECRET_KEY": "test-only", **environment}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
 
