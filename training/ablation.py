@@ -3,8 +3,8 @@
     python -m training.ablation --out /tmp/ablation --device cuda --workers 3 \\
         --data-root .devdata/datasets --deadline-s 400
 
-Each variant is ``train.py`` with extra flags, the same seed and epochs, in its own process; all
-run at once (the GPU is barely used by one: augmentation on the CPU is the bottleneck). At the
+Each variant is ``train.py`` on the v3 recipe with settings of its own, the same seed and epochs, in
+its own process; all run at once (the GPU is barely used by one: augmentation on the CPU is the bottleneck). At the
 deadline any training still running is stopped; its ``last.pt`` (the last finished epoch) is
 exported all the same and the epochs it reached are recorded. Each is then exported with
 calibration (``export.py``) to ``OUT/<variant>.onnx``; ``OUT/ablation.json`` holds every variant's
@@ -30,16 +30,16 @@ import torch
 
 from training import dataset
 
-# Every flag is spelled out, so each variant stays the run it was when train.py's defaults move on.
-ONE_PHASE = ["--final-epochs", "0"]
+# Every setting that differs is spelled out, so each variant stays the run it was when the v3 recipe moves on.
+ONE_PHASE = ["final_epochs=0"]
 VARIANTS = {
-    "baseline": ["--no-merge-labels", "--no-roboflow", "--composites", "0", *ONE_PHASE],
-    "merged": ["--merge-labels", "--no-roboflow", "--composites", "0", *ONE_PHASE],
-    "merged_roboflow": ["--merge-labels", "--roboflow", "--composites", "0", *ONE_PHASE],
-    "merged_roboflow_composites": ["--merge-labels", "--roboflow", "--composites", "{composites}", *ONE_PHASE],
+    "baseline": ["merge_labels=false", "roboflow=false", "composites=0", *ONE_PHASE],
+    "merged": ["merge_labels=true", "roboflow=false", "composites=0", *ONE_PHASE],
+    "merged_roboflow": ["merge_labels=true", "roboflow=true", "composites=0", *ONE_PHASE],
+    "merged_roboflow_composites": ["merge_labels=true", "roboflow=true", "composites={composites}", *ONE_PHASE],
     # A third as many composites: does a smaller dose keep the held-out webcam frames quiet?
-    "merged_roboflow_composites100": ["--merge-labels", "--roboflow", "--composites", "100", *ONE_PHASE],
-    # The shipped recipe: train.py's defaults (the above with 100 composites, then a 6-epoch final phase).
+    "merged_roboflow_composites100": ["merge_labels=true", "roboflow=true", "composites=100", *ONE_PHASE],
+    # The v3 recipe as it stands (issue 15 ran train.py's defaults of its day here, the recipe v2 shipped with).
     "v2": [],
 }
 
@@ -86,20 +86,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deadline-s", type=float, default=400, help="stop training this long after the start")
     parser.add_argument("--export-timeout-s", type=float, default=150)
     parser.add_argument("--composites", type=int, default=300, help="composites per epoch, where a variant has them")
-    parser.add_argument("--extra", default="", help="more train.py flags for every variant, e.g. for a smoke test")
+    parser.add_argument("--extra", default="", help="more key=value settings for every variant, e.g. epochs=1")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     names = [name for name in args.variants.split(",") if name]
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
-    common = ["--data-root", str(args.data_root), "--epochs", str(args.epochs), "--device", args.device]
-    common += ["--seed", str(args.seed)]
-    common += ["--workers", str(args.workers), "--threads", str(args.threads), *args.extra.split()]
+    common = [f"data_root={args.data_root}", f"epochs={args.epochs}", f"device={args.device}", f"seed={args.seed}"]
+    common += [f"workers={args.workers}", f"threads={args.threads}", *args.extra.split()]
     trainings = {
         name: launch(
             [
                 "training.train",
+                "--recipe",
+                "v3",
                 "--out",
                 str(args.work / name),
                 *common,

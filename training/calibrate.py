@@ -22,7 +22,7 @@ from training import dataset
 from training.metrics import average_precision, match_detections
 from training.model import SpaghettiNet
 from training.platt import fit_platt
-from training.train import predict
+from training.trainer import predict
 
 
 def calibrate(net: SpaghettiNet, input_size: tuple[int, int], data_root: Path) -> tuple[float, float]:

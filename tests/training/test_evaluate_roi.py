@@ -7,7 +7,7 @@ import pytest
 
 from detection.region import Region
 from detection.services import snapshot_score
-from tests.conftest import make_image_bytes
+from tests.fixtures.images import make_image_bytes
 from tests.printers.test_roi import white_left_black_right
 from training.evaluate import Evaluator, main, parse_roi
 
