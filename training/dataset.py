@@ -6,7 +6,7 @@ so an epoch costs only crops, flips and colour jitter.
 
 Splits of the negatives are fixed here so that training and the model card agree on what was
 held out: clean-prints are split by file number (photos 1-57 train, 58-114 held out); each webcam
-(``CAMERA_FOLDERS``) is held out whole by the folds of ``train.py --cameras``, and a camera that
+(``CAMERA_FOLDERS``) is held out whole by the folds of the ``cameras`` setting (``config.py``), and a camera that
 trains keeps three of its prints for validation (``VALIDATION_PRINTS``), never split by frame.
 """
 

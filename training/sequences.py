@@ -20,7 +20,7 @@ resolution and greyscale.
 
 The same ``FailurePlan`` renders training composites (``failure_sample``) from the training splits
 and held-out sequences (the CLI below) from the val splits, so no failure region of a held-out
-sequence was trained on; whole cameras are held out by the folds of ``train.py --cameras``.
+sequence was trained on; whole cameras are held out by the folds of the ``cameras`` setting.
 
     python -m training.sequences --camera p2 --out /tmp/seqs        # a held-out camera's sequences
 

@@ -17,7 +17,7 @@ objects and hard edges are not spaghetti. Each scene is a random draw of
 
 There are no thin wiggly strands, loops or clusters of curves: those are what spaghetti looks like.
 Scenes are negatives (no boxes). Everything is drawn from one ``numpy`` generator, so a seed fixes the
-set; ``train.py`` draws a fresh set every epoch from ``(seed, epoch)``.
+set; the trainer draws a fresh set every epoch from ``(seed, epoch)``.
 
 Run as a module to score a model on a few fixed plain scenes and on fresh generated ones:
 
