@@ -5,4 +5,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import token_cache  # noqa: F401  (connects its signal receivers)
+        # The system check registers itself; the token cache connects its signal receivers.
+        from accounts import checks, token_cache  # noqa: F401

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import JsonResponse
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
-from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenMatchesOASRequirements
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import AccessToken, Grant, RefreshToken
 from oauth2_provider.oauth2_backends import OAuthLibCore
@@ -307,10 +307,12 @@ class HeaderOnlyOAuth2Scheme(DjangoOAuthToolkitScheme):
 
     def get_security_requirement(self, auto_schema):
         view = auto_schema.view
-        # Every API view's permission is one of accounts.permissions' TokenHasScope subclasses.
+        # Every API view's permission is one of accounts.permissions' TokenMatchesOASRequirements subclasses:
+        # each alternative set of scopes is one OAuth 2 requirement, and the bearer scheme is the other way in.
         for permission in view.get_permissions():
-            if isinstance(permission, TokenHasScope):
-                return [{OAUTH2_SCHEME: permission.get_scopes(view.request, view)}, {BEARER_SCHEME: []}]
+            if isinstance(permission, TokenMatchesOASRequirements):
+                alternatives = permission.get_required_alternate_scopes(view.request, view)[auto_schema.method]
+                return [*({OAUTH2_SCHEME: scopes} for scopes in alternatives), {BEARER_SCHEME: []}]
         return None
 
     def get_security_definition(self, auto_schema):

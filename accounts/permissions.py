@@ -1,40 +1,56 @@
-"""Scope checks shared by every API view: each view declares the scope of each of its methods.
+"""Scope checks shared by every API view, the toolkit's way (``TokenMatchesOASRequirements``).
+
+Each view declares, for each method it serves, the alternative sets of scopes that let a token in:
 
     class PrinterListApi(APIView):
-        required_scopes = {"GET": [READ], "POST": [WRITE]}
+        required_alternate_scopes = {"GET": [[READ]], "POST": [[WRITE]]}
 
-A method a view does not declare (HEAD, OPTIONS, or one it does not serve and answers 405 to) needs
-``read`` if it is safe and ``write`` otherwise, as the toolkit's ``TokenHasReadWriteScope`` would.
-drf-spectacular reads the same ``get_scopes`` for each operation's ``security``.
+The check fails closed. A method the view serves but does not declare (OPTIONS, DRF's metadata, is
+served by every view and declared by none) is refused whatever the token's scopes; a view without the
+attribute raises the toolkit's ``ImproperlyConfigured``, and ``accounts.checks`` makes both an error
+at start-up (``migrate`` and ``check`` run it). Two rules on top of the toolkit's: HEAD needs what GET
+needs, since Django answers it with the GET handler; and a method the view has no handler for is let
+through to DRF's 405, since nothing stands behind it. drf-spectacular reads the same declaration for
+each operation's ``security`` (``accounts.oauth.HeaderOnlyOAuth2Scheme``).
 """
 
-from oauth2_provider.contrib.rest_framework import TokenHasScope
+from oauth2_provider.contrib.rest_framework import TokenMatchesOASRequirements
 from oauth2_provider.settings import oauth2_settings
-from rest_framework.permissions import SAFE_METHODS
 
 READ = oauth2_settings.READ_SCOPE
 WRITE = oauth2_settings.WRITE_SCOPE
 
 
-class _DeclaredScope(TokenHasScope):
-    """The toolkit's scope check on the view's declared scopes, with a 403 message that names them."""
+def view_serves(view, method: str) -> bool:
+    """Whether ``view`` has a handler for ``method``, as ``APIView.dispatch`` looks it up."""
+    name = method.lower()
+    return name in view.http_method_names and hasattr(view, name)
 
-    def get_scopes(self, request, view) -> list[str]:
-        declared = getattr(view, "required_scopes", {})
-        method = "GET" if request.method == "HEAD" else request.method
-        if method in declared:
-            return list(declared[method])
-        return [READ if request.method in SAFE_METHODS else WRITE]
+
+class _DeclaredScopes(TokenMatchesOASRequirements):
+    """The toolkit's check of the view's ``required_alternate_scopes``, with a 403 message that names them."""
+
+    def get_required_alternate_scopes(self, request, view) -> dict[str, list[list[str]]]:
+        declared = super().get_required_alternate_scopes(request, view)
+        if "GET" in declared and "HEAD" not in declared:
+            return {**declared, "HEAD": declared["GET"]}
+        return declared
 
     def has_scope(self, request, view) -> bool:
+        alternatives = self.get_required_alternate_scopes(request, view).get(request.method)
+        if alternatives is None and request.auth is not None and not view_serves(view, request.method):
+            return True  # DRF answers 405, as for any caller with a token
         if super().has_permission(request, view):
             return True
-        needed = " ".join(self.get_scopes(request, view))
-        self.message = f"This token lacks the '{needed}' scope this request needs."
+        if alternatives is None:
+            self.message = f"No token may make a {request.method} request here."
+        else:
+            needed = "' or '".join(" ".join(scopes) for scopes in alternatives)
+            self.message = f"This token lacks the '{needed}' scope this request needs."
         return False
 
 
-class UserTokenHasScope(_DeclaredScope):
+class UserTokenHasScope(_DeclaredScopes):
     """A user's OAuth token with the scope the method needs.
 
     Client-credentials tokens carry no user, so they are refused: printers belong to people.
@@ -47,7 +63,7 @@ class UserTokenHasScope(_DeclaredScope):
         return self.has_scope(request, view)
 
 
-class AppTokenHasScope(_DeclaredScope):
+class AppTokenHasScope(_DeclaredScopes):
     """A confidential application's own token (client-credentials grant, no user) with the scope.
 
     Used for settings that belong to the app rather than to one of its users, such as its

@@ -23,7 +23,7 @@ def printer_response(printer, *, status_code=status.HTTP_200_OK) -> Response:
 
 
 class PrinterListApi(APIView):
-    required_scopes = {"GET": [READ], "POST": [WRITE]}
+    required_alternate_scopes = {"GET": [[READ]], "POST": [[WRITE]]}
 
     @extend_schema(responses={200: PrinterOutputSerializer(many=True), **error_responses()})
     def get(self, request):
@@ -52,7 +52,7 @@ class PrinterListApi(APIView):
 
 
 class PrinterDetailApi(APIView):
-    required_scopes = {"GET": [READ], "PATCH": [WRITE], "DELETE": [WRITE]}
+    required_alternate_scopes = {"GET": [[READ]], "PATCH": [[WRITE]], "DELETE": [[WRITE]]}
 
     @extend_schema(responses={200: PrinterOutputSerializer, **error_responses(404)})
     def get(self, request, printer_id: int):

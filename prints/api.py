@@ -55,7 +55,7 @@ def succeeded_response(printer) -> Response:
 
 
 class PrintListApi(APIView):
-    required_scopes = {"GET": [READ]}
+    required_alternate_scopes = {"GET": [[READ]]}
     pagination_class = StandardPagination  # tells drf-spectacular about the envelope and page parameters
 
     @extend_schema(
@@ -71,7 +71,7 @@ class PrintListApi(APIView):
 
 
 class PrintDetailApi(APIView):
-    required_scopes = {"GET": [READ]}
+    required_alternate_scopes = {"GET": [[READ]]}
 
     @extend_schema(responses={200: PrintOutputSerializer, **error_responses(404)})
     def get(self, request, print_id: int):
@@ -79,7 +79,7 @@ class PrintDetailApi(APIView):
 
 
 class PrintPredictionListApi(APIView):
-    required_scopes = {"GET": [READ]}
+    required_alternate_scopes = {"GET": [[READ]]}
     pagination_class = StandardPagination
 
     @extend_schema(
@@ -96,7 +96,7 @@ class PrintPredictionListApi(APIView):
 
 
 class PrinterStartPrintApi(APIView):
-    required_scopes = {"POST": [WRITE]}
+    required_alternate_scopes = {"POST": [[WRITE]]}
 
     @extend_schema(
         operation_id="printers_start_print",
@@ -117,7 +117,7 @@ class PrinterStartPrintApi(APIView):
 
 
 class PrinterFinishPrintApi(APIView):
-    required_scopes = {"POST": [WRITE]}
+    required_alternate_scopes = {"POST": [[WRITE]]}
 
     @extend_schema(
         operation_id="printers_finish_print",
@@ -133,7 +133,7 @@ class PrinterFinishPrintApi(APIView):
 
 
 class PrinterPredictApi(APIView):
-    required_scopes = {"POST": [WRITE]}
+    required_alternate_scopes = {"POST": [[WRITE]]}
     parser_classes = [MultiPartParser]
     throttle_classes = [ApiRateThrottle, PredictRateThrottle]
 
@@ -178,7 +178,7 @@ class PrinterPredictApi(APIView):
 
 
 class PrintAlertListApi(APIView):
-    required_scopes = {"GET": [READ]}
+    required_alternate_scopes = {"GET": [[READ]]}
     pagination_class = StandardPagination
 
     @extend_schema(
@@ -195,7 +195,7 @@ class PrintAlertListApi(APIView):
 
 
 class AlertSnapshotApi(APIView):
-    required_scopes = {"GET": [READ]}
+    required_alternate_scopes = {"GET": [[READ]]}
     permission_classes = [UserTokenOrSignedSnapshotLink]
 
     def perform_content_negotiation(self, request, force=False):
@@ -244,7 +244,7 @@ class AlertSnapshotApi(APIView):
 
 
 class AlertFeedbackApi(APIView):
-    required_scopes = {"POST": [WRITE]}
+    required_alternate_scopes = {"POST": [[WRITE]]}
 
     @extend_schema(
         request=AlertFeedbackInputSerializer,

@@ -9,17 +9,18 @@ from prints.signing import SIGNATURE_PARAMETER, alert_snapshot_signature_valid
 class UserTokenOrSignedSnapshotLink(UserTokenHasScope):
     """With a token, the token's rules (a user's, with the scope; the view then checks the owner).
 
-    Without one, a ``signature`` made for this alert (``view.kwargs["alert_id"]``) that has not
-    expired: the link the alert's JSON and webhook carry, for apps and the people they notify to
-    open without a token. An invalid, expired or another alert's signature is a 403: a credential
-    was presented and refused, and no bearer token would make that link work. No token and no
-    signature is the API's usual 401 with the bearer challenge.
+    Without one, for a method the view declares (GET, and HEAD with it), a ``signature`` made for
+    this alert (``view.kwargs["alert_id"]``) that has not expired: the link the alert's JSON and
+    webhook carry, for apps and the people they notify to open without a token. An invalid, expired
+    or another alert's signature is a 403: a credential was presented and refused, and no bearer
+    token would make that link work. No token and no signature is the API's usual 401 with the
+    bearer challenge.
     """
 
     invalid_link = "The snapshot link is invalid or has expired."
 
     def has_permission(self, request, view) -> bool:
-        if request.auth is not None:
+        if request.auth is not None or request.method not in self.get_required_alternate_scopes(request, view):
             return super().has_permission(request, view)
         signature = request.query_params.get(SIGNATURE_PARAMETER)
         if signature is None:

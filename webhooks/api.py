@@ -14,7 +14,7 @@ from webhooks.serializers import WebhookInputSerializer, WebhookOutputSerializer
 
 
 class WebhookApi(APIView):
-    required_scopes = {"GET": [READ], "PUT": [WRITE], "DELETE": [WRITE]}
+    required_alternate_scopes = {"GET": [[READ]], "PUT": [[WRITE]], "DELETE": [[WRITE]]}
     permission_classes = [AppTokenHasScope]
 
     @extend_schema(responses={200: WebhookOutputSerializer, **error_responses(404)})

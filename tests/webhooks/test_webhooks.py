@@ -113,13 +113,12 @@ def test_webhook_url_must_be_https_in_production(settings):
     assert response.json()["error"] == "url: The URL must use https."
 
 
-@pytest.mark.parametrize("case", ["user-token", "public-app", "read-only"])
+@pytest.mark.parametrize("case", ["user-token", "public-app"])
 def test_only_a_confidential_apps_own_token_may_change_its_webhook(user, case):
     confidential = ApplicationFactory(client_type=Application.CLIENT_CONFIDENTIAL)
     client = {
         "user-token": lambda: app_client(confidential, user=user),
         "public-app": lambda: app_client(ApplicationFactory(client_type=Application.CLIENT_PUBLIC)),
-        "read-only": lambda: app_client(confidential, scope="read"),
     }[case]()
 
     response = client.put("/api/v1/webhook/", {"url": "https://evil.example.com/"}, format="json")
