@@ -504,16 +504,16 @@ def scores_from(frames: list[bytes]):
     The predict path is otherwise untouched: the printer check, the lock, the statistics, the
     history, the alerts. The answers are ``detection.services.snapshot_score``'s own.
     """
-    import prints.services
     from detection.services import snapshot_score
+    from prints.services import predict
 
     answers = {hashlib.sha256(frame).digest(): snapshot_score(frame) for frame in frames}
-    real = prints.services.snapshot_score
-    prints.services.snapshot_score = lambda image_bytes, *, roi=None: answers[hashlib.sha256(image_bytes).digest()]
+    real = predict.snapshot_score
+    predict.snapshot_score = lambda image_bytes, *, roi=None: answers[hashlib.sha256(image_bytes).digest()]
     try:
         yield answers
     finally:
-        prints.services.snapshot_score = real
+        predict.snapshot_score = real
 
 
 class InProcess:
@@ -699,7 +699,7 @@ def alerting_predicts(process: InProcess, probe: DatabaseProbe, clean: bytes, fa
     from detection.conf import detection_settings
     from printers.models import Printer
     from prints.models import Alert
-    from prints.services import print_finish, print_start
+    from prints.services.lifecycle import print_finish, print_start
     from webhooks.services import webhook_set
 
     token, printer_ids, owner = make_printing_owner(count + 1, prefix="capacity-alert")

@@ -178,7 +178,7 @@ def make_printing_owner(count: int, *, prefix: str):
     from oauth2_provider.models import AccessToken, Application, set_token_value
 
     from printers.services import printer_create
-    from prints.services import print_start
+    from prints.services.lifecycle import print_start
 
     user = get_user_model().objects.create(username=f"{prefix}-{secrets.token_hex(4)}")
     application = Application.objects.create(

@@ -55,7 +55,7 @@ def main() -> None:
     from rest_framework.views import APIView
 
     import detection.services
-    import prints.services
+    import prints.services.predict
     from accounts.oauth import HeaderOnlyOAuth2Authentication
     from bench.inference import predict_floor
     from detection.runner import Detector, get_detector
@@ -88,11 +88,11 @@ def main() -> None:
     stage(HeaderOnlyOAuth2Authentication, "authenticate", "authentication (token query, oauthlib)")
     stage(MultiPartParser, "parse", "multipart parsing")
     stage(APIView, "check_throttles", "rate limits (cache)")
-    stage(prints.services, "printer_current_print_id_and_roi", "printer check before decoding")
+    stage(prints.services.predict, "printer_current_print_id_and_roi", "printer check before decoding")
     stage(detection.services, "decode_image", "decode (floor)")
     stage(Detector, "detect", "resize + inference + NMS (floor)")
-    stage(prints.services, "printer_lock", "printer lock + printer, print and stats read")
-    stage(prints.services, "prediction_record", "statistics update + history insert")
+    stage(prints.services.predict, "printer_lock", "printer lock + printer, print and stats read")
+    stage(prints.services.predict, "prediction_record", "statistics update + history insert")
     stage(BaseDatabaseWrapper, "commit", "commit")
     statements: dict[str, list[float]] = defaultdict(list)
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from detection.conf import detection_settings
 from detection.replay import Outcome, Sequence, history_prints
 from printers.services import printer_create
-from prints import services
 from prints.models import Alert
+from prints.services import predict
+from prints.services.lifecycle import print_finish, print_start
 
 
 class Replayer:
@@ -40,11 +41,11 @@ class Replayer:
 
     def run_print(self, printer, frames: list[Path]) -> list[tuple[int, str]]:
         """Start a print, send ``frames`` in order, finish it; the alerts recorded, as (snapshot, level)."""
-        printer = services.print_start(printer=printer, filename="replay.gcode")
+        printer = print_start(printer=printer, filename="replay.gcode")
         print_id = printer.current_print_id
         for frame in frames:
-            services.print_snapshot_predict(owner=self.owner, printer_id=printer.pk, image_bytes=_read(frame))
-        services.print_finish(printer=printer, status="finished")
+            predict.print_snapshot_predict(owner=self.owner, printer_id=printer.pk, image_bytes=_read(frame))
+        print_finish(printer=printer, status="finished")
         alerts = Alert.objects.filter(print_id=print_id).order_by("created_at", "id")
         # An alert keeps its prediction's statistics; prediction_num counts the print's snapshots from 1.
         return [(alert.temporal_stats["prediction_num"] - 1, alert.level) for alert in alerts]
@@ -107,7 +108,7 @@ def scores_cached() -> Iterator[None]:
     The model is deterministic, so this changes no result; it is what makes replaying hours of
     repeated clean frames affordable.
     """
-    original: Callable = services.snapshot_score
+    original: Callable = predict.snapshot_score
     cache: dict = {}
 
     def cached(image_bytes: bytes, *, roi=None):
@@ -116,8 +117,8 @@ def scores_cached() -> Iterator[None]:
             cache[key] = original(image_bytes, roi=roi)
         return cache[key]
 
-    services.snapshot_score = cached
+    predict.snapshot_score = cached
     try:
         yield
     finally:
-        services.snapshot_score = original
+        predict.snapshot_score = original

@@ -22,7 +22,7 @@ from obico_api.api.schema import error_responses
 from obico_api.api.throttling import ApiRateThrottle, PredictRateThrottle
 from printers.selectors import printer_get
 from printers.serializers import PrinterOutputSerializer
-from prints import selectors, services
+from prints import selectors
 from prints.models import Print
 from prints.permissions import UserTokenOrSignedSnapshotLink
 from prints.serializers import (
@@ -35,6 +35,9 @@ from prints.serializers import (
     StartPrintInputSerializer,
     SucceededSerializer,
 )
+from prints.services.alerts import alert_feedback_set
+from prints.services.lifecycle import print_finish, print_start
+from prints.services.predict import print_snapshot_predict
 from prints.signing import SIGNATURE_PARAMETER
 
 logger = logging.getLogger(__name__)
@@ -112,7 +115,7 @@ class PrinterStartPrintApi(APIView):
         printer = printer_get(user=request.user, printer_id=printer_id)
         data = StartPrintInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        printer = services.print_start(printer=printer, application=request.auth.application, **data.validated_data)
+        printer = print_start(printer=printer, application=request.auth.application, **data.validated_data)
         return succeeded_response(printer)
 
 
@@ -128,7 +131,7 @@ class PrinterFinishPrintApi(APIView):
         printer = printer_get(user=request.user, printer_id=printer_id)
         data = FinishPrintInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        printer = services.print_finish(printer=printer, status=FINISH_STATUS[data.validated_data["status"]])
+        printer = print_finish(printer=printer, status=FINISH_STATUS[data.validated_data["status"]])
         return succeeded_response(printer)
 
 
@@ -166,9 +169,7 @@ class PrinterPredictApi(APIView):
         if len(uploads) > 1:
             raise serializers.ValidationError({"img": ["Send exactly one image."]})
         try:
-            result = services.print_snapshot_predict(
-                owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read()
-            )
+            result = print_snapshot_predict(owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read())
         except InvalidImage as exc:
             raise serializers.ValidationError({"img": [str(exc)]}) from exc
         except ModelUnavailable as exc:
@@ -254,5 +255,5 @@ class AlertFeedbackApi(APIView):
         alert = selectors.alert_get(user=request.user, alert_id=alert_id)
         data = AlertFeedbackInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = services.alert_feedback_set(alert=alert, outcome=data.validated_data["outcome"])
+        alert = alert_feedback_set(alert=alert, outcome=data.validated_data["outcome"])
         return Response(AlertOutputSerializer(alert).data)

@@ -43,7 +43,7 @@ class Print(models.Model):
         return self.filename
 
 
-# Every alert file lies directly in this folder of the default storage (prints.services.alert_files_sweep).
+# Every alert file lies directly in this folder of the default storage (prints.services.files.alert_files_sweep).
 ALERT_FILES_FOLDER = "alerts"
 
 
@@ -55,7 +55,7 @@ def alert_file_name(instance, filename: str) -> str:
 class Alert(models.Model):
     """A print's verdict rising into warning or failure: the frame that did it, kept with its snapshot.
 
-    Recorded by ``prints.services.print_escalate``; its webhook event carries a signed link to the
+    Recorded by ``prints.services.alerts.print_escalate``; its webhook event carries a signed link to the
     snapshot, whose boxes are drawn when it is served. The owner's ``feedback`` silences later alerts
     of its level in the same print (``false_alarm``) and feeds ``manage.py export_feedback``.
     """
