@@ -12,8 +12,8 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
-from tests.conftest import snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
+from tests.fixtures.images import snapshot
 from tests.oauth import pkce_pair
 
 pytestmark = pytest.mark.django_db

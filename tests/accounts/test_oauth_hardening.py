@@ -15,8 +15,8 @@ from oauth2_provider.models import AccessToken, Application, RefreshToken
 from rest_framework.test import APIClient
 
 from accounts.oauth import redirect_uri_problem
-from tests.conftest import bearer_client
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
+from tests.fixtures.accounts import bearer_client
 from tests.oauth import REDIRECT_URI, authorize_params, get_code, pkce_pair
 
 CONCURRENT_REFRESHES = 4

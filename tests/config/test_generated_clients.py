@@ -23,8 +23,8 @@ from django.core.management import call_command
 
 from printers.models import Printer
 from prints.models import Print
-from tests.conftest import make_image_bytes
 from tests.factories import AlertFactory, PrintFactory
+from tests.fixtures.images import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,8 +19,8 @@ from oauth2_provider.models import Application
 
 from accounts.services import oauth_application_register, owner_create
 from tests import oauth
-from tests.conftest import make_image_bytes
 from tests.factories import OWNER_PASSWORD, PrinterFactory
+from tests.fixtures.images import make_image_bytes
 from tests.webhooks.helpers import ScriptedResolver
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_delivery_request

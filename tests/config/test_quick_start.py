@@ -12,7 +12,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from detection.conf import detection_settings
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_SNAPSHOT = ROOT / "examples" / "snapshot.jpg"

@@ -15,7 +15,7 @@ from detection.conf import detection_settings
 from detection.models import Prediction, PrinterStats
 from detection.postprocess import Detection
 from prints.models import Print
-from tests.conftest import make_image_bytes, snapshot
+from tests.fixtures.images import make_image_bytes, snapshot
 
 CONCURRENT_PREDICTS = 16
 

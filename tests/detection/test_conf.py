@@ -15,7 +15,7 @@ from detection.image import ImageLimits
 from detection.verdict import AdaptiveRule, ObicoRule
 from tests.fresh_process import in_a_fresh_process
 
-settings_object = conf.detection_settings  # tests/conftest.py has a fixture of the same name
+settings_object = conf.detection_settings  # tests/fixtures/detection.py has a fixture of the same name
 
 
 def test_with_no_overrides_every_value_is_the_default(settings):
@@ -45,7 +45,7 @@ def test_an_override_through_override_settings_is_seen_and_then_gone():
     with override_settings(DETECTION={"THREADS": 7}):
         assert settings_object.THREADS == 7
 
-    assert settings_object.THREADS == 1  # tests/conftest.py's
+    assert settings_object.THREADS == 1  # tests/fixtures/detection.py's
 
 
 def test_a_key_changed_in_place_is_seen(settings):

@@ -10,8 +10,8 @@ from PIL import Image
 
 from detection.image import ImageLimits, InvalidImage, check_limits, decode_image, decode_plan, read_header
 from detection.region import Region, decode_size
-from tests.conftest import make_image_bytes
 from tests.detection import hostile_images as hostile
+from tests.fixtures.images import make_image_bytes
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])

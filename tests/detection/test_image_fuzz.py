@@ -18,7 +18,7 @@ from PIL import Image
 
 from detection.image import DecodedImage, ImageLimits, InvalidImage, decode_image
 from detection.models import PrinterStats
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 
 LIMITS = ImageLimits()
 

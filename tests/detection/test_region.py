@@ -244,7 +244,7 @@ class SizeRecorder:
 )
 def test_a_region_of_a_4096_frame_is_cut_from_a_decode_of_at_most_2048x2048_pixels(monkeypatch, region, crop):
     from detection.services import snapshot_score
-    from tests.conftest import make_image_bytes
+    from tests.fixtures.images import make_image_bytes
 
     detector = SizeRecorder()
     monkeypatch.setattr("detection.services.get_detector", lambda: detector)

@@ -7,7 +7,8 @@ import pytest
 from detection.image import decode_image
 from detection.postprocess import failure_score
 from detection.runner import Detector, ModelUnavailable, get_detector
-from tests.conftest import TINY_BOXES, TINY_CONFS, make_image_bytes
+from tests.fixtures.detection import TINY_BOXES, TINY_CONFS
+from tests.fixtures.images import make_image_bytes
 from tests.onnx_models import write_detector_model, write_failing_model
 
 

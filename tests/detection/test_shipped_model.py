@@ -36,7 +36,7 @@ def jpeg(image: Image.Image) -> bytes:
 
 
 def test_the_service_uses_the_shipped_model_by_default():
-    # The project's settings as they are, without the tiny model that tests/conftest.py puts in.
+    # The project's settings as they are, without the tiny model that tests/fixtures/detection.py puts in.
     from config import settings as project_settings
 
     assert Path(str(DetectionSettings(project_settings.DETECTION).MODEL_PATH)) == SHIPPED

@@ -211,7 +211,7 @@ class Cluster:
         return [replica.log_mark() for replica in self.replicas]
 
     def shared_cache_clear(self) -> None:
-        """Empty the Redis cache the replicas share, as tests/conftest.py's ``fresh_rate_limits`` empties
+        """Empty the Redis cache the replicas share, as tests/fixtures/isolation.py's ``fresh_rate_limits`` empties
         the test process's: a run's users have the ids of an earlier run's, and so its rate-limit counters.
         A per-process cache (no ``TEST_REDIS_URL``) starts empty with each replica."""
         url = self.replicas[0].env["CACHE_URL"]

@@ -19,9 +19,9 @@ from detection.models import Prediction
 from detection.temporal import TemporalStats, add_prediction
 from detection.verdict import ObicoRule, Verdict, obico_verdict
 from prints.alert_images import alert_snapshot_render
-from tests.conftest import make_image_bytes
 from tests.e2e.test_browser_oauth import PASSWORD, SCREENSHOTS, chromium_page
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
+from tests.fixtures.images import make_image_bytes
 
 SCREENSHOT = SCREENSHOTS / "admin-print-alerts.png"
 SNAPSHOT_INTERVAL = timedelta(seconds=10)

@@ -24,10 +24,10 @@ from detection.models import Prediction, PrinterStats
 from detection.temporal import TemporalStats, add_prediction
 from prints.alert_images import alert_snapshot_tagged
 from prints.models import Alert, Print
-from tests.conftest import make_image_bytes
 from tests.detection.test_concurrency import CONCURRENT_PREDICTS, stats_after_replaying_in_order
 from tests.e2e.replicas import WebhookReceiver, cluster, webhook_workers
 from tests.factories import AccessTokenFactory, PrinterFactory, UserFactory
+from tests.fixtures.images import make_image_bytes
 from tests.onnx_models import write_detector_model
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_set

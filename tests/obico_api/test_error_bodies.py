@@ -9,8 +9,8 @@ import pytest
 import requests
 import schemathesis
 
-from tests.conftest import make_image_bytes
 from tests.factories import AccessTokenFactory, PrinterFactory
+from tests.fixtures.images import make_image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 
 from detection.models import PrinterStats
 from obico_api.api.exceptions import api_exception_handler
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 from tests.onnx_models import write_failing_model
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from detection.models import Prediction, PrinterStats
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 from detection.models import PrinterStats
 from printers.models import Printer
 from prints.models import Print
-from tests.conftest import app_client, snapshot
 from tests.factories import AccessTokenFactory
+from tests.fixtures.accounts import app_client
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import logging.config
 import pytest
 from django.conf import settings
 
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 from tests.onnx_models import write_failing_model
 
 

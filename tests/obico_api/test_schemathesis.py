@@ -20,11 +20,11 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from detection.region import InvalidRegion, parse_region
 from config.wsgi import application
+from detection.region import InvalidRegion, parse_region
 from prints.services import print_snapshot_predict, print_start
-from tests.conftest import make_image_bytes
 from tests.factories import AccessTokenFactory, AlertFactory, PrinterFactory
+from tests.fixtures.images import make_image_bytes
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 # The same 25 cases an operation every run, so a red CI is reproducible (see the module docstring).

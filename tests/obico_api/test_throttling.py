@@ -8,8 +8,9 @@ each of the user's apps may spend only its share, so one app cannot starve the o
 import pytest
 
 from obico_api.api.throttling import ApiRateThrottle
-from tests.conftest import app_client, snapshot
 from tests.factories import ApplicationFactory, UserFactory
+from tests.fixtures.accounts import app_client
+from tests.fixtures.images import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cache_backend")]
 

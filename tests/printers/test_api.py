@@ -10,8 +10,8 @@ from rest_framework.fields import DateTimeField
 
 from printers.models import Printer
 from prints.models import Print
-from tests.conftest import make_image_bytes, snapshot
 from tests.factories import PrinterFactory, UserFactory
+from tests.fixtures.images import make_image_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
 

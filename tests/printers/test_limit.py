@@ -17,8 +17,8 @@ from printers.models import Printer
 from printers.selectors import printer_list
 from printers.serializers import PrinterOutputSerializer
 from printers.services import TooManyPrinters, printer_create
-from tests.conftest import snapshot
 from tests.factories import PrinterFactory, UserFactory
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

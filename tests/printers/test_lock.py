@@ -12,8 +12,8 @@ from detection.models import PrinterStats
 from printers.models import Printer
 from printers.services import printer_lock
 from prints.models import Print
-from tests.conftest import snapshot
 from tests.factories import PrinterFactory, UserFactory
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

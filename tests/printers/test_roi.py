@@ -10,9 +10,9 @@ from PIL import Image
 
 from detection.runner import Detector
 from printers.models import Printer
-from tests.conftest import make_image_bytes, snapshot
 from tests.detection.test_region import INVALID_REGIONS
 from tests.factories import PrinterFactory
+from tests.fixtures.images import make_image_bytes, snapshot
 from tests.onnx_models import write_detector_model
 from tests.printers.test_api import ZERO_STATS, rows_of, stored
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_image_bytes, snapshot
+from tests.fixtures.images import make_image_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
 

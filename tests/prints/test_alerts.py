@@ -21,8 +21,9 @@ from detection.models import Prediction
 from detection.temporal import TemporalStats
 from prints import services
 from prints.models import Alert, Print
-from tests.conftest import bearer_client, make_image_bytes, snapshot
 from tests.factories import AccessTokenFactory, AlertFactory, PrinterFactory, PrintFactory
+from tests.fixtures.accounts import bearer_client
+from tests.fixtures.images import make_image_bytes, snapshot
 from tests.onnx_models import write_detector_model
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_set

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.fields import DateTimeField
 
 from prints.models import Print
-from tests.conftest import snapshot
 from tests.factories import PrinterFactory
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

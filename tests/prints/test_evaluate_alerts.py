@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from detection.models import PrinterStats
 from prints.models import Alert, Print
-from tests.conftest import make_image_bytes
+from tests.fixtures.images import make_image_bytes
 
 WHITE = make_image_bytes(size=(64, 48), color=(255, 255, 255), image_format="PNG")
 BLACK = make_image_bytes(size=(64, 48), color=(0, 0, 0), image_format="PNG")

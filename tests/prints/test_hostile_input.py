@@ -8,7 +8,6 @@ from PIL import Image
 from detection.models import PrinterStats
 from printers.models import Printer
 from prints.models import Print
-from tests.conftest import make_image_bytes, snapshot
 from tests.detection import hostile_images as hostile
 from tests.detection.test_image import (
     GARBAGE_EXIF,
@@ -18,6 +17,7 @@ from tests.detection.test_image import (
     truncated_jpeg,
     webp_lossless_declaring,
 )
+from tests.fixtures.images import make_image_bytes, snapshot
 
 pytestmark = pytest.mark.django_db
 

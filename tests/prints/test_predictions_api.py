@@ -12,8 +12,8 @@ from detection.models import Prediction
 from detection.postprocess import Detection
 from detection.temporal import TemporalStats
 from detection.verdict import ObicoRule, obico_verdict
-from tests.conftest import make_image_bytes, snapshot
 from tests.factories import PrinterFactory
+from tests.fixtures.images import make_image_bytes, snapshot
 from tests.onnx_models import write_detector_model
 
 pytestmark = pytest.mark.django_db

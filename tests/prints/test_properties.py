@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from detection.models import PrinterStats
 from detection.temporal import ROLLING_WINDOW_SHORT, TemporalStats, add_prediction, start_print
 from prints.models import Print
-from tests.conftest import snapshot
+from tests.fixtures.images import snapshot
 
 scores = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 django_examples = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

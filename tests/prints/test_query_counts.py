@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.conftest import snapshot
 from tests.factories import AlertFactory, PrinterFactory, PrintFactory
+from tests.fixtures.images import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ import urllib3.util.connection
 from django.utils import timezone
 from oauth2_provider.models import Application
 
-from tests.conftest import app_client
 from tests.factories import ApplicationFactory
+from tests.fixtures.accounts import app_client
 from tests.webhooks.conftest import PUBLIC_ADDRESS
 from tests.webhooks.helpers import Receiver, make_ca_and_server_context
 from webhooks.destinations import DestinationRefused, address_is_public, destination_resolve

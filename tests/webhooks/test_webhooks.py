@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import Application
 
-from tests.conftest import app_client, bearer_client, make_image_bytes, snapshot
 from tests.factories import AccessTokenFactory, ApplicationFactory
+from tests.fixtures.accounts import app_client, bearer_client
+from tests.fixtures.images import make_image_bytes, snapshot
 from tests.onnx_models import write_detector_model
 from tests.webhooks.helpers import Receiver
 from webhooks.models import Webhook, WebhookDelivery
