@@ -5,6 +5,7 @@ beds), so CI on a fresh machine runs it. Needs torch (requirements-ci-train.txt,
 """
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -61,13 +62,19 @@ def data_root(tmp_path):
     return root
 
 
-def test_one_tiny_epoch_exports_a_model_the_service_runs(data_root, tmp_path, detection_settings):
-    config = load_config(
+def tiny(data_root, out, *overrides):
+    """The shipped recipe, shrunk to seconds: 64x64 inputs, batches of 4, two generated scenes, no webcams."""
+    return load_config(
         "run8",
-        ["epochs=1", "input_size=64x64", "batch_size=4", "synthetic_negatives=2", "cameras=", "threads=1"],
+        ["input_size=64x64", "batch_size=4", "synthetic_negatives=2", "cameras=", "threads=1", *overrides],
         data_root=data_root,
-        out=tmp_path / "run",
+        out=out,
     )
+
+
+@pytest.mark.slow
+def test_one_tiny_epoch_exports_a_model_the_service_runs(data_root, tmp_path, detection_settings):
+    config = tiny(data_root, tmp_path / "run", "epochs=1")
 
     history = Trainer(config).fit()
     onnx_path = tmp_path / "model.onnx"
@@ -84,3 +91,19 @@ def test_one_tiny_epoch_exports_a_model_the_service_runs(data_root, tmp_path, de
     score = snapshot_score(jpeg(bed(np.random.default_rng(1))))
     assert 0 <= score.p <= 1
     assert (score.width, score.height) == SIZE
+
+
+@pytest.mark.slow
+def test_a_resumed_run_ends_with_the_weights_of_an_unbroken_one(data_root, tmp_path):
+    unbroken = tiny(data_root, tmp_path / "unbroken", "epochs=2", "freeze_epochs=1")
+    broken = tiny(data_root, tmp_path / "broken", "epochs=2", "freeze_epochs=1")
+
+    Trainer(unbroken).fit()
+    Trainer(replace(broken, epochs=1)).fit()
+    history = Trainer(broken).fit(resume=True)
+
+    assert [record["epoch"] for record in history] == [1, 2]
+    expected = torch.load(unbroken.out / "last.pt", weights_only=False)
+    resumed = torch.load(broken.out / "last.pt", weights_only=False)
+    for key in ("model", "raw_model"):
+        assert all(torch.equal(resumed[key][name], weights) for name, weights in expected[key].items())
