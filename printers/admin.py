@@ -33,7 +33,8 @@ class PrinterAdminForm(forms.ModelForm):
         return cleaned_data
 
 
-@admin.register(Printer)
+# Registered by prints.admin, the one registration of Printer: the printer's page shows its alerts,
+# and prints is above printers, so printers may not import it.
 class PrinterAdmin(admin.ModelAdmin):
     form = PrinterAdminForm
     list_display = ["id", "name", "owner", "current_print", "sensitivity", "created_at"]

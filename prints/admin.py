@@ -149,11 +149,8 @@ class AlertAdmin(admin.ModelAdmin):
         return response
 
 
-# The printer's page, with its alerts and false-alarm rate: registered here because printers is
-# below prints and may not import it.
-admin.site.unregister(Printer)
-
-
+# The printer's page, with its alerts and false-alarm rate: Printer's one registration, here because
+# printers is below prints and may not import it (printers.admin defines PrinterAdmin and registers nothing).
 @admin.register(Printer)
 class PrinterWithAlertsAdmin(PrinterAdmin):
     readonly_fields = [*PrinterAdmin.readonly_fields, "false_alarm_rate", "alerts"]

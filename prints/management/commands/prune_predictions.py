@@ -1,23 +1,25 @@
-"""``prune_predictions`` with the alerts: predictions, then alerts and their snapshots, then orphan files.
+"""``prune_predictions``, run daily (e.g. from cron): predictions, then alerts and their snapshots, then orphan files.
 
-Django runs the command of the first app in ``INSTALLED_APPS`` that has one (as ``staticfiles``
-extends ``runserver``), and ``prints`` comes before ``detection``: so the one cron line runs this,
-which runs detection's own pruning and then ours. ``detection`` knows nothing of alerts (it is
-below ``prints``), so it could not delete them itself.
+The project's one pruning command. It lives in ``prints``, the highest app whose rows it deletes,
+and calls down into ``detection`` for the predictions: ``detection`` is below ``prints`` and knows
+nothing of alerts.
 """
 
-from detection.management.commands import prune_predictions
-from prints.services import alert_files_sweep, alert_prune
+from django.core.management.base import BaseCommand
+
+from detection.services import prediction_prune
+from prints.services.files import alert_files_sweep, alert_prune
 
 
-class Command(prune_predictions.Command):
+class Command(BaseCommand):
     help = (
         "Delete predictions and alerts (with their snapshots) older than the PREDICTION_RETENTION_DAYS setting, "
         "and snapshot files no alert names that are over an hour old."
     )
 
     def handle(self, *args, **options):
-        super().handle(*args, **options)
+        predictions = prediction_prune()
+        self.stdout.write(f"Deleted {predictions} predictions.")
         alerts = alert_prune()
         files = alert_files_sweep()
         self.stdout.write(f"Deleted {alerts} alerts with their snapshots, and {files} orphan snapshot files.")
