@@ -184,12 +184,14 @@ def secret_key_fallbacks(**environment: str) -> list[str]:
         (f"{OLD_KEY}, older-key ,", [OLD_KEY, "older-key"]),  # spaces and an empty entry are not keys
     ],
 )
+@pytest.mark.slow
 def test_secret_key_fallbacks_are_read_from_the_environment_comma_separated(value, expected):
     environment = {} if value is None else {"SECRET_KEY_FALLBACKS": value}
 
     assert secret_key_fallbacks(**environment) == expected
 
 
+@pytest.mark.slow
 def test_after_rotating_the_key_in_the_environment_old_client_secrets_and_signed_links_still_verify():
     # Made under the old key, as a deployment had stored and handed them out before the rotation.
     salt = "a-salt-of-16-chars"

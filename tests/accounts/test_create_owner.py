@@ -23,6 +23,7 @@ def create_owner(*args: str, stdin: str) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_create_owner_makes_an_ordinary_account_that_signs_in_but_not_to_the_admin(client):
     out = create_owner("alice", "--email", "alice@example.com", stdin=f"{OWNER_PASSWORD}\n")
 

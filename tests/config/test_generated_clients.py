@@ -87,6 +87,7 @@ def npm_installed() -> Path:
     return TS / "node_modules" / ".bin"
 
 
+@pytest.mark.slow
 def test_the_typescript_client_runs_the_journey(demo):
     bin_ = npm_installed()
     node = shutil.which("node")
@@ -146,6 +147,7 @@ def connect(demo, python_client):
         connection.close()
 
 
+@pytest.mark.slow
 def test_the_python_client_runs_the_journey(demo, connect):
     def api(module: str):
         return importlib.import_module(f"{PYTHON_PACKAGE}.api.{module}")

@@ -93,6 +93,7 @@ def deliveries() -> list[tuple[dict, bytes]]:
     return [(dict(request.headers), request.body) for request in requests_]
 
 
+@pytest.mark.slow
 def test_every_block_of_the_guide_runs_and_its_receiver_checks_the_servers_deliveries(guide_world, monkeypatch, capsys):
     session = run_guide(monkeypatch)
     out = capsys.readouterr().out

@@ -25,6 +25,7 @@ BASH = shutil.which("bash")
 
 @pytest.mark.skipif(BASH is None, reason="the README's flow is a shell's")
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_spec_example_runs_after_eval_of_demo_token_as_the_readme_says(live_server, tmp_path, tiny_model_path):
     out = StringIO()
     call_command("demo_token", stdout=out)  # in-process, so that it writes to the test database

@@ -109,6 +109,7 @@ def test_an_unknown_verdict_rule_stops_the_start():
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, "adaptive"), ("obico", "obico")])
+@pytest.mark.slow
 def test_the_verdict_rule_comes_from_the_environment(value, expected):
     environment = {"SECRET_KEY": "x" * 50} | ({"DETECTION_VERDICT_RULE": value} if value else {})
     done = in_a_fresh_process(

@@ -107,6 +107,7 @@ fuzz = settings(max_examples=300, derandomize=True, deadline=None, database=None
 
 @fuzz
 @given(data=mutated())
+@pytest.mark.fuzz
 def test_a_mutated_image_decodes_or_is_refused(data):
     try:
         outcome = decode_image(data, target_size=(32, 32), limits=LIMITS)
@@ -129,6 +130,8 @@ def test_a_mutated_image_decodes_or_is_refused(data):
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=mutated())
+@pytest.mark.fuzz
+@pytest.mark.slow
 def test_a_mutated_image_through_the_api_is_200_or_400(api, printing, data):
     before = PrinterStats.objects.get(printer=printing).prediction_num
 

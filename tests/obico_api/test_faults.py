@@ -71,6 +71,7 @@ def test_a_failure_midway_through_a_predict_leaves_the_statistics_untouched(api,
     assert Prediction.objects.count() == 1
 
 
+@pytest.mark.slow
 def test_production_settings_pass_the_deploy_check():
     env = {
         **os.environ,

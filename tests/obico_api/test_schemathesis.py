@@ -56,6 +56,8 @@ def bearer(user, printer, keep_test_connection):
 @pytest.mark.django_db
 @schema.parametrize()
 @BOUNDED_RUN
+@pytest.mark.fuzz
+@pytest.mark.slow
 def test_api_conforms_to_its_schema(case, bearer):
     excluded = []
     if case.operation.path.endswith("/predict/"):
@@ -81,6 +83,8 @@ def region_accepted(value) -> bool:
 @pytest.mark.django_db
 @schema.parametrize()
 @BOUNDED_RUN
+@pytest.mark.fuzz
+@pytest.mark.slow
 def test_api_without_credentials_is_a_documented_4xx(case, user, printer, keep_test_connection):
     # Valid data is refused (401) and so is invalid data, for the same reason: both checks are
     # about input validation, which a caller without a token never reaches.
@@ -128,6 +132,8 @@ FROM_PRINTING = {
 @pytest.mark.django_db
 @schema.parametrize()
 @BOUNDED_RUN
+@pytest.mark.fuzz
+@pytest.mark.slow
 def test_api_from_a_printing_printer_conforms_to_its_schema(case, bearer, printing_state):
     """Every operation on real objects of a printing printer: states the other runs never reach."""
     for name in case.path_parameters or {}:

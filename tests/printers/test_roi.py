@@ -180,6 +180,7 @@ def test_the_printer_in_start_print_shows_the_roi(api, printer_with_roi):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_migration_gives_existing_printers_no_roi():
     before, after = [("printers", "0003_printer_sensitivity")], [("printers", "0004_printer_roi")]
     executor = MigrationExecutor(connection)

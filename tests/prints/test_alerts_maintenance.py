@@ -173,6 +173,7 @@ def test_export_labels_are_the_detections_normalised_and_clipped_to_the_frame():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_migration_keeps_the_snapshot_counts_its_bytes_and_leaves_the_tagged_copy_to_the_sweep(media_root):
     before, after = [("prints", "0003_alert")], [("prints", "0004_alert_one_stored_snapshot")]
     executor = MigrationExecutor(connection)

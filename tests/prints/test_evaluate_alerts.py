@@ -46,6 +46,7 @@ def evaluate(*args):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_failing_sequences_alert_within_snapshots_and_clean_ones_never(folders, tmp_path):
     clean, failing = folders
 
@@ -72,6 +73,7 @@ def test_failing_sequences_alert_within_snapshots_and_clean_ones_never(folders, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_obicos_rule_can_be_replayed_and_the_run_leaves_no_rows(folders):
     _clean, failing = folders
 

@@ -14,6 +14,7 @@ django_examples = settings(max_examples=60, deadline=None, suppress_health_check
 
 
 @given(st.lists(scores, max_size=400), st.lists(scores, max_size=50))
+@pytest.mark.fuzz
 def test_statistics_stay_within_the_range_of_p_and_count_exactly(first_print, second_print):
     stats = TemporalStats()
     for p in first_print:
@@ -36,6 +37,7 @@ def test_statistics_stay_within_the_range_of_p_and_count_exactly(first_print, se
 @pytest.mark.django_db
 @django_examples
 @given(filename=st.text(max_size=300))
+@pytest.mark.fuzz
 def test_any_filename_is_either_started_unchanged_or_refused_with_a_400(api, printer, filename):
     response = api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": filename}, format="json")
 
@@ -51,6 +53,7 @@ def test_any_filename_is_either_started_unchanged_or_refused_with_a_400(api, pri
 @pytest.mark.django_db
 @django_examples
 @given(data=st.binary(max_size=2048))
+@pytest.mark.fuzz
 def test_any_upload_is_scored_or_refused_never_a_server_error(api, printer, data):
     if not printer.current_print_id:
         api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")

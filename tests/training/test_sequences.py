@@ -125,6 +125,7 @@ def test_region_choices_keep_clear_spaghetti_to_large_spaghetti_tangles():
     assert choices["blob"] == [0, 1, 2]
 
 
+@pytest.mark.slow
 def test_a_written_sequence_reads_back_with_its_onset(tmp_path):
     background = Background("syn", "scene", scene_seed=7, zones=Zones())
     sequence = sequences.SequencePlan(
@@ -157,6 +158,7 @@ def test_a_written_sequence_reads_back_with_its_onset(tmp_path):
 SCENES = Scenes(((Image.new("RGB", (320, 240), (80, 80, 80)), Zones()),), (Image.new("RGB", (200, 200)),))
 
 
+@pytest.mark.slow
 def test_training_samples_are_seeded_and_their_boxes_fit_the_cache():
     first = sequences.training_samples(SCENES, REGIONS, 6, [0, 1], (100, 100), failing=True, min_tangle_px=10)
     again = sequences.training_samples(SCENES, REGIONS, 6, [0, 1], (100, 100), failing=True, min_tangle_px=10)

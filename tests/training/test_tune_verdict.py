@@ -30,6 +30,7 @@ def test_rules_with_overrides_the_named_constants_only():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.slow
 def test_the_pure_replay_records_the_same_alerts_as_the_service(folders, detection_settings, tmp_path):  # noqa: F811
     clean, failing = folders
     out = StringIO()
