@@ -22,7 +22,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from config.wsgi import application
 from detection.region import InvalidRegion, parse_region
-from prints.services import print_snapshot_predict, print_start
+from prints.services.lifecycle import print_start
+from prints.services.predict import print_snapshot_predict
 from tests.factories import AccessTokenFactory, AlertFactory, PrinterFactory
 from tests.fixtures.images import make_image_bytes
 

@@ -563,7 +563,7 @@ def test_predict_checks_the_printer_before_the_image(api, printer, no_decoding):
 
 def test_a_snapshot_whose_print_ended_while_the_model_ran_is_404_and_counts_nothing(api, printer, monkeypatch):
     from detection import services as detection_services
-    from prints.services import print_finish, print_start
+    from prints.services.lifecycle import print_finish, print_start
 
     start(api, printer, "first.gcode")
     failure_score = detection_services.failure_score
