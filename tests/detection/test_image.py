@@ -211,8 +211,9 @@ def test_the_marker_walk_counts_scans_through_stuffed_bytes_and_restart_markers(
     assert header.full_decode == ("progressive" in save_args)
 
 
-def test_a_jpeg_with_its_last_scan_repeated_300_times_is_refused_before_decoding(nothing_is_opened):
-    data = progressive_jpeg_with_repeated_last_scan((4000, 3000), 300)
+@pytest.mark.parametrize("size", [(4000, 3000), (1280, 720)])
+def test_a_jpeg_with_its_last_scan_repeated_300_times_is_refused_before_decoding(nothing_is_opened, size):
+    data = progressive_jpeg_with_repeated_last_scan(size, 300)
 
     with pytest.raises(InvalidImage, match=r"^The JPEG has 310 scans; at most 32 are accepted"):
         decode_image(data, limits=LIMITS)
