@@ -315,7 +315,7 @@ def test_predict_with_a_roi_takes_the_same_queries(api, user, django_assert_num_
     printer = PrinterFactory(owner=user, roi=BED)
     api.post(f"/api/v1/printers/{printer.id}/start_print/", {"filename": "a.gcode"}, format="json")
 
-    # As tests/test_query_counts.py: the roi comes with the first query, before the image is decoded.
+    # As tests/prints/test_query_counts.py: the roi comes with the first query, before the image is decoded.
     with django_assert_num_queries(8):
         response = api.post(f"/api/v1/printers/{printer.id}/predict/", {"img": snapshot()}, format="multipart")
 

@@ -1,5 +1,5 @@
 // The spec's journey, and its error paths, through a client generated from the live schema:
-// openapi-typescript's types, openapi-fetch's calls. tests/test_generated_clients.py generates
+// openapi-typescript's types, openapi-fetch's calls. tests/config/test_generated_clients.py generates
 // generated/schema.ts, type-checks this file with `tsc --strict` and runs it against a live server.
 // Every id passed to a path is the integer the API returned: no casts anywhere.
 import { readFile } from "node:fs/promises";
