@@ -5,7 +5,7 @@ Here each distinct frame is scored once (the service's ``decode_image`` and ``De
 every detection down to ``platt.FLOOR_CONFIDENCE``), and the sequences are replayed on the same
 printer histories (``detection.replay``) through the same pure code the service runs
 (``detection.judge``), for every setting of a grid, in seconds. An alert is a rise of the verdict,
-as ``prints.services.print_escalate`` records it. A calibration ``(a, b)`` can be tried too: each
+as ``prints.services.alerts.print_escalate`` records it. A calibration ``(a, b)`` can be tried too: each
 confidence becomes ``sigmoid(a * logit + b)`` and the service's threshold is applied after it,
 which is what ``platt.recalibrate`` writes into the graph.
 
