@@ -41,3 +41,12 @@ def test_detection_is_forbidden_every_other_app():
     apps = {path.parent.name for path in ROOT.glob("*/apps.py")} | {"config"}
 
     assert listed(contract("detection-imports-no-app"), "forbidden_modules") == apps - {"detection"}
+
+
+def test_the_tests_are_laid_out_like_the_code():
+    """Each test file sits in tests/<package>/ of the package it tests (tests/e2e/ for whole servers);
+    tests/ itself holds only conftest.py, fixtures/ and shared helpers."""
+    tests = ROOT / "tests"
+
+    assert sorted(path.name for path in tests.glob("test_*.py")) == []
+    assert {path.parent.name for path in tests.glob("*/test_*.py")} <= root_packages() | {"e2e"}
