@@ -400,52 +400,30 @@ def _jpeg_header(data: bytes, max_segments: int | None) -> ImageHeader:
     frame, a restart marker outside a scan, a segment running past the end, no EOI) is refused as
     corrupt. Pillow is then given SOI, the segments decoding needs, the scans and EOI.
     """
-    size = len(data)
     pos, frame, scans, segments, exif = 2, None, 0, 0, None
     kept = [b"\xff\xd8"]
     while True:
-        fill = _FILL.match(data, pos)
-        if fill is None or fill.end() >= size:
-            raise InvalidImage(CORRUPT)
-        start, marker = fill.end() - 1, data[fill.end()]
-        pos = fill.end() + 1
+        start, marker = _jpeg_marker(data, pos)
         if marker == 0xD9:  # EOI
             break
-        if marker in _STANDALONE or marker in (0xD8, 0x00):  # outside a scan; a second SOI; a stuffed byte
-            raise InvalidImage(CORRUPT)
         segments += 1
         if max_segments is not None and segments > max_segments:
             raise InvalidImage(
                 f"The JPEG has more than {max_segments:,} marker segments; at most {max_segments:,} "
                 "are accepted (an encoder writes about 10)."
             )
-        if pos + 2 > size:
-            raise InvalidImage(CORRUPT)
-        length = (data[pos] << 8) | data[pos + 1]
-        if length < 2 or pos + length > size:
-            raise InvalidImage(CORRUPT)
-        segment = data[pos + 2 : pos + length]
-        pos += length
+        segment = _jpeg_segment(data, start + 2)
+        pos = start + 4 + len(segment)
         if marker in _SEQUENTIAL_SOF or marker in _PROGRESSIVE_SOF or marker in _OTHER_SOF:
-            if frame is not None or marker in _OTHER_SOF or len(segment) < 6 or len(segment) != 6 + 3 * segment[5]:
+            if frame is not None:
                 raise InvalidImage(CORRUPT)
-            height, width = struct.unpack(">HH", segment[1:5])
-            if not (width and height):  # a height of 0 means a DNL marker later: no camera does that
-                raise InvalidImage(CORRUPT)
-            if segment[5] not in (1, 3, 4):
-                raise InvalidImage(
-                    f"JPEG images with {segment[5]} components are not accepted; send a colour or grey image."
-                )
-            frame = (width, height, segment[5], marker in _PROGRESSIVE_SOF)
+            frame = _jpeg_frame(marker, segment)
             kept.append(data[start:pos])
         elif marker == 0xDA:  # SOS, then entropy-coded data up to the next marker
-            if frame is None or not segment or not 1 <= segment[0] <= 4 or len(segment) != 4 + 2 * segment[0]:
+            if frame is None:
                 raise InvalidImage(CORRUPT)
             scans += 1
-            end = _END_OF_ENTROPY_DATA.search(data, pos)
-            if end is None:
-                raise InvalidImage(CORRUPT)
-            pos = end.start()
+            pos = _jpeg_scan_end(data, pos, segment)
             kept.append(data[start:pos])
         elif marker in _DECODING_SEGMENTS:
             kept.append(data[start:pos])
@@ -462,13 +440,66 @@ def _jpeg_header(data: bytes, max_segments: int | None) -> ImageHeader:
         # Several scans (progressive, or sequential with its components in separate scans): libjpeg
         # keeps every coefficient of the frame until the last scan, whatever the output scale.
         full_decode=progressive or scans > 1,
-        size=size,
+        size=len(data),
         scans=scans,
         components=components,
         progressive=progressive,
         orientation=_exif_orientation(exif),
         stream=b"".join(kept),
     )
+
+
+def _jpeg_marker(data: bytes, pos: int) -> tuple[int, int]:
+    """The next marker from ``pos``, after any fill bytes: where its 0xFF is, and its code.
+
+    Refused as corrupt: no marker before the end, and a marker that may not stand between segments.
+    """
+    fill = _FILL.match(data, pos)
+    if fill is None or fill.end() >= len(data):
+        raise InvalidImage(CORRUPT)
+    marker = data[fill.end()]
+    if marker in _STANDALONE or marker in (0xD8, 0x00):  # outside a scan; a second SOI; a stuffed byte
+        raise InvalidImage(CORRUPT)
+    return fill.end() - 1, marker
+
+
+def _jpeg_segment(data: bytes, pos: int) -> bytes:
+    """The body of the segment whose two-byte length is at ``pos``; refused if it runs past the end."""
+    if pos + 2 > len(data):
+        raise InvalidImage(CORRUPT)
+    length = (data[pos] << 8) | data[pos + 1]
+    if length < 2 or pos + length > len(data):
+        raise InvalidImage(CORRUPT)
+    return data[pos + 2 : pos + length]
+
+
+def _jpeg_frame(marker: int, segment: bytes) -> tuple[int, int, int, bool]:
+    """A frame header's width, height, components and whether it is progressive (T.81 B.2.2).
+
+    Refused: a frame libjpeg does not decode or no camera writes, and a size or component count that
+    does not add up.
+    """
+    if marker in _OTHER_SOF or len(segment) < 6 or len(segment) != 6 + 3 * segment[5]:
+        raise InvalidImage(CORRUPT)
+    height, width = struct.unpack(">HH", segment[1:5])
+    if not (width and height):  # a height of 0 means a DNL marker later: no camera does that
+        raise InvalidImage(CORRUPT)
+    if segment[5] not in (1, 3, 4):
+        raise InvalidImage(f"JPEG images with {segment[5]} components are not accepted; send a colour or grey image.")
+    return width, height, segment[5], marker in _PROGRESSIVE_SOF
+
+
+def _jpeg_scan_end(data: bytes, pos: int, header: bytes) -> int:
+    """Where the scan whose entropy-coded data starts at ``pos`` ends: at the next marker (T.81 B.2.3).
+
+    ``header`` is the scan's SOS segment; one whose component count does not add up is refused.
+    """
+    if not header or not 1 <= header[0] <= 4 or len(header) != 4 + 2 * header[0]:
+        raise InvalidImage(CORRUPT)
+    end = _END_OF_ENTROPY_DATA.search(data, pos)
+    if end is None:
+        raise InvalidImage(CORRUPT)
+    return end.start()
 
 
 # IFD0 of a camera's EXIF has about a dozen entries; orientation (0x0112) is among the first, since
