@@ -1,5 +1,8 @@
 """Pagination of unbounded collections (prints, predictions)."""
 
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -9,7 +12,8 @@ class StandardPagination(PageNumberPagination):
     """``?page=N&page_size=M`` with a ``{count, next, previous, results}`` envelope.
 
     A ``page`` or ``page_size`` that is not a whole number in range is a 400, not silently the
-    default; a page past the end is a 404.
+    default; a page past the end is a 404. The ``next`` and ``previous`` links are built on
+    ``PUBLIC_BASE_URL``, as every link we hand out, never on the Host the request came with.
     """
 
     page_size = 50
@@ -31,6 +35,12 @@ class StandardPagination(PageNumberPagination):
             return 1
         return _whole_number(raw, name=self.page_query_param, maximum=self.max_page)
 
+    def get_next_link(self) -> str | None:
+        return _on_public_base_url(super().get_next_link())
+
+    def get_previous_link(self) -> str | None:
+        return _on_public_base_url(super().get_previous_link())
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -39,6 +49,17 @@ class StandardPagination(PageNumberPagination):
             if parameter["name"] == self.page_query_param:
                 parameter["schema"].update(minimum=1, maximum=self.max_page)
         return parameters
+
+
+def _on_public_base_url(url: str | None) -> str | None:
+    """``url``'s path and query under ``PUBLIC_BASE_URL``: DRF builds the link on the request's Host."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    link = f"{settings.PUBLIC_BASE_URL}{parts.path}"
+    if parts.query:
+        link = f"{link}?{parts.query}"
+    return link
 
 
 def _whole_number(raw: str, *, name: str, maximum: int) -> int:

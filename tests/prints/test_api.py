@@ -74,6 +74,17 @@ def test_list_prints_paginates_with_page_size(api, printer):
         assert response.json()["error"].startswith("page")
 
 
+def test_page_links_are_built_from_the_public_base_url_whatever_host_the_list_is_asked_on(api, printer, settings):
+    settings.PUBLIC_BASE_URL = "https://print.example.com"
+    for n in range(3):
+        run_print(api, printer, f"{n}.gcode")
+
+    page = api.get("/api/v1/prints/?page_size=1&page=2", HTTP_HOST="localhost:1").json()
+
+    assert page["next"] == "https://print.example.com/api/v1/prints/?page=3&page_size=1"
+    assert page["previous"] == "https://print.example.com/api/v1/prints/?page_size=1"
+
+
 def test_print_detail(api, printer):
     finished = run_print(api, printer, "benchy.gcode", predictions=2)
 
