@@ -29,7 +29,7 @@ class PrinterAdminForm(forms.ModelForm):
                 # The owner stays locked until the admin's transaction (changeform_view) commits the save.
                 printer_capacity_lock(owner=owner)
             except TooManyPrinters as exc:
-                raise forms.ValidationError(str(exc), code="too_many_printers") from None
+                raise forms.ValidationError(exc.message, code=exc.code) from None
         return cleaned_data
 
 

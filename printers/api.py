@@ -1,7 +1,7 @@
 """The printers endpoints of the spec: list, create, detail, update, delete."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,13 +9,6 @@ from accounts.permissions import READ, WRITE
 from obico_api.api.schema import error_responses
 from printers import selectors, services
 from printers.serializers import PrinterCreateInputSerializer, PrinterOutputSerializer, PrinterUpdateInputSerializer
-
-
-class TooManyPrinters(exceptions.APIException):
-    """The owner has ``PRINTERS_MAX_PER_USER`` printers already (``printers.services.TooManyPrinters``)."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "too_many_printers"
 
 
 def printer_response(printer, *, status_code=status.HTTP_200_OK) -> Response:
@@ -44,10 +37,7 @@ class PrinterListApi(APIView):
     def post(self, request):
         data = PrinterCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            printer = services.printer_create(owner=request.user, **data.validated_data)
-        except services.TooManyPrinters as exc:
-            raise TooManyPrinters(str(exc)) from None
+        printer = services.printer_create(owner=request.user, **data.validated_data)
         return printer_response(printer, status_code=status.HTTP_201_CREATED)
 
 

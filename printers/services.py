@@ -4,11 +4,11 @@ import enum
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from detection.region import Region
 from detection.services import printer_stats_create
+from obico_api.errors import ErrorCode, InvalidInput, ServiceError
 from printers.models import Printer
 
 
@@ -21,8 +21,11 @@ class Unchanged(enum.Enum):
 UNCHANGED = Unchanged.UNCHANGED
 
 
-class TooManyPrinters(Exception):
+class TooManyPrinters(ServiceError):
     """The owner has ``PRINTERS_MAX_PER_USER`` printers already; nothing was created."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code=ErrorCode.TOO_MANY_PRINTERS)
 
 
 def printer_lock(*, printer_id: int, owner=None) -> Printer:
@@ -107,5 +110,7 @@ def printer_delete(*, printer: Printer) -> None:
     """Delete an idle printer with its prints and statistics; a printing printer is refused."""
     printer = printer_lock(printer_id=printer.pk)
     if printer.current_print_id is not None:
-        raise ValidationError("The printer is printing; finish the print before deleting it.", code="printer_printing")
+        raise InvalidInput(
+            "The printer is printing; finish the print before deleting it.", code=ErrorCode.PRINTER_PRINTING
+        )
     printer.delete()

@@ -1,8 +1,6 @@
 """The prints endpoints: a printer's print lifecycle (start, predict, finish), the caller's prints
 newest first, each print's prediction timeline and alerts, an alert's snapshot and its feedback."""
 
-import logging
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -14,9 +12,7 @@ from rest_framework.views import APIView
 from accounts.oauth import BEARER_SCHEME, OAUTH2_SCHEME
 from accounts.permissions import READ, WRITE
 from detection.image import InvalidImage
-from detection.runner import ModelUnavailable
 from detection.selectors import prediction_list
-from obico_api.api.exceptions import ServiceUnavailable
 from obico_api.api.pagination import StandardPagination, paginated_response
 from obico_api.api.schema import error_responses
 from obico_api.api.throttling import ApiRateThrottle, PredictRateThrottle
@@ -39,8 +35,6 @@ from prints.services.alerts import alert_feedback_set
 from prints.services.lifecycle import print_finish, print_start
 from prints.services.predict import print_snapshot_predict
 from prints.signing import SIGNATURE_PARAMETER
-
-logger = logging.getLogger(__name__)
 
 # The spec's request word for a good ending, and the print status it becomes.
 FINISH_STATUS = {"success": Print.Status.FINISHED, "cancelled": Print.Status.CANCELLED}
@@ -170,11 +164,8 @@ class PrinterPredictApi(APIView):
             raise serializers.ValidationError({"img": ["Send exactly one image."]})
         try:
             result = print_snapshot_predict(owner=request.user, printer_id=printer_id, image_bytes=uploads[0].read())
-        except InvalidImage as exc:
+        except InvalidImage as exc:  # the pure decoder's error, about the bytes of this view's `img` field
             raise serializers.ValidationError({"img": [str(exc)]}) from exc
-        except ModelUnavailable as exc:
-            logger.error("Failure detection failed for printer %s: %s", printer_id, exc)
-            raise ServiceUnavailable("Failed to perform failure detection.", code="model_unavailable") from exc
         return Response({"result": PredictionResultSerializer(result).data})
 
 

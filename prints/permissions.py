@@ -3,6 +3,7 @@
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.permissions import UserTokenHasScope
+from obico_api.errors import ErrorCode
 from prints.signing import SIGNATURE_PARAMETER, alert_snapshot_signature_valid
 
 
@@ -26,5 +27,5 @@ class UserTokenOrSignedSnapshotLink(UserTokenHasScope):
         if signature is None:
             return False  # DRF answers 401 with the bearer challenge: nobody authenticated
         if not alert_snapshot_signature_valid(alert_id=view.kwargs["alert_id"], signature=signature):
-            raise PermissionDenied(self.invalid_link, code="invalid_signature")
+            raise PermissionDenied(self.invalid_link, code=ErrorCode.INVALID_SIGNATURE)
         return True

@@ -16,15 +16,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
+from obico_api.errors import ErrorCode, InvalidInput, ServiceError
+
 logger = logging.getLogger(__name__)
 
-
-class ServiceUnavailable(exceptions.APIException):
-    """Something we depend on (the model, the database) is down; the request changed nothing."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is temporarily unavailable."
-    default_code = "service_unavailable"
+# The status of a service's refusal (obico_api.errors.ServiceError) by its code; any other code is a 400.
+SERVICE_ERROR_STATUS = {ErrorCode.MODEL_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE}
 
 
 def error_body(message: str, *, code: str, details: Any = None) -> dict[str, Any]:
@@ -45,14 +42,22 @@ def suspicious_request_error(exc: SuspiciousOperation) -> tuple[int, dict[str, A
     logging.getLogger(f"django.security.{exc.__class__.__name__}").warning("%s", exc)
     if isinstance(exc, RequestDataTooBig):
         message = f"The request body is larger than the limit of {settings.UPLOAD_MAX_BYTES} bytes."
-        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, error_body(message, code="too_large")
+        return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, error_body(message, code=ErrorCode.TOO_LARGE)
     if isinstance(exc, TooManyFieldsSent):
         message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields."
-        return status.HTTP_400_BAD_REQUEST, error_body(message, code="too_many_fields")
+        return status.HTTP_400_BAD_REQUEST, error_body(message, code=ErrorCode.TOO_MANY_FIELDS)
     if isinstance(exc, TooManyFilesSent):
         message = f"The request has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files."
-        return status.HTTP_400_BAD_REQUEST, error_body(message, code="too_many_files")
-    return status.HTTP_400_BAD_REQUEST, error_body("Bad request.", code="bad_request")
+        return status.HTTP_400_BAD_REQUEST, error_body(message, code=ErrorCode.TOO_MANY_FILES)
+    return status.HTTP_400_BAD_REQUEST, error_body("Bad request.", code=ErrorCode.BAD_REQUEST)
+
+
+def service_error_response(exc: ServiceError) -> Response:
+    """A service's refusal as the spec's body, with its code's status; the transaction is rolled back."""
+    set_rollback()
+    details = {api_settings.NON_FIELD_ERRORS_KEY: [exc.message]} if isinstance(exc, InvalidInput) else None
+    body = error_body(exc.message, code=exc.code, details=details)
+    return Response(body, status=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST))
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response:
@@ -62,19 +67,20 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     rolls back the transaction); then our own shape. Anything else is a fault
     of ours: logged with its traceback and answered with a JSON 500, never an HTML page.
     """
-    # Selectors and services raise Django's exceptions so they stay free of DRF.
+    # Services raise ServiceError, selectors Django's Http404: both stay free of DRF.
+    if isinstance(exc, ServiceError):
+        return service_error_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     elif isinstance(exc, DjangoValidationError):
         if not hasattr(exc, "error_dict"):
-            # A service's rule about the whole request (already printing): its own code says which.
+            # A model's rule about the whole object: invalid input, as a service's would be.
             set_rollback()
-            message = exc.messages[0]
             details = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-            code = getattr(exc, "code", None) or "invalid"
-            return Response(error_body(message, code=code, details=details), status=status.HTTP_400_BAD_REQUEST)
+            body = error_body(exc.messages[0], code=ErrorCode.INVALID, details=details)
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         exc = exceptions.ValidationError(detail=exc.message_dict)
     elif isinstance(exc, SuspiciousOperation):
         # Raised by Django's body parsing inside DRF's request, which knows only its own errors.
@@ -87,7 +93,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         oauth2_error = getattr(context.get("request"), "oauth2_error", None) or {}
         challenge = getattr(exc, "auth_header", None)  # put on it by APIView.handle_exception
         if oauth2_error.get("error") == "invalid_token" and challenge:
-            refused = exceptions.AuthenticationFailed(oauth2_error["error_description"], code="invalid_token")
+            refused = exceptions.AuthenticationFailed(oauth2_error["error_description"], code=ErrorCode.INVALID_TOKEN)
             refused.auth_header = challenge
             exc = refused
     response = exception_handler(exc, context)
@@ -96,17 +102,19 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         if isinstance(exc, (OperationalError, InterfaceError)):
             logger.error("Database unavailable: %s", exc)
             return Response(
-                error_body("The database is unavailable; try again shortly.", code="database_unavailable"),
+                error_body("The database is unavailable; try again shortly.", code=ErrorCode.DATABASE_UNAVAILABLE),
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
                 headers={"Retry-After": "5"},
             )
         logger.exception("Unhandled error in %s", context.get("view").__class__.__name__, exc_info=exc)
         return Response(
-            error_body("Internal server error.", code="server_error"),
+            error_body("Internal server error.", code=ErrorCode.SERVER_ERROR),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body(_first_message(exc.detail), code="invalid", details=field_messages(exc.detail))
+        response.data = error_body(
+            _first_message(exc.detail), code=ErrorCode.INVALID, details=field_messages(exc.detail)
+        )
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes()
         response.data = error_body(str(exc.detail), code=code if isinstance(code, str) else exc.default_code)

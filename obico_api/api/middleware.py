@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import JsonResponse, UnreadablePostError
 
 from obico_api.api.exceptions import error_body
+from obico_api.errors import ErrorCode
 
 
 class RequestSizeLimitMiddleware:
@@ -25,11 +26,11 @@ class RequestSizeLimitMiddleware:
         # RFC 9110 §8.6: 1*DIGIT. int() would also take "-1" (Django then reads no body at all),
         # " 12", "1_0" and non-ASCII digits, and refuses over 4,300 digits with a ValueError.
         if not (declared.isascii() and declared.isdigit()):
-            return JsonResponse(error_body("Invalid Content-Length header.", code="bad_request"), status=400)
+            return JsonResponse(error_body("Invalid Content-Length header.", code=ErrorCode.BAD_REQUEST), status=400)
         digits = declared.lstrip("0")
         if len(digits) > len(str(settings.UPLOAD_MAX_BYTES)) or int(digits or 0) > settings.UPLOAD_MAX_BYTES:
             message = f"The request body is larger than the limit of {settings.UPLOAD_MAX_BYTES} bytes."
-            return JsonResponse(error_body(message, code="too_large"), status=413)
+            return JsonResponse(error_body(message, code=ErrorCode.TOO_LARGE), status=413)
         return self.get_response(request)
 
 

@@ -10,6 +10,8 @@ from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.utils.json import strict_constant
 
+from obico_api.errors import ErrorCode
+
 
 class PayloadTooLarge(APIException):
     """A body over one of our limits (413). Defined here, not in exceptions.py, which imports
@@ -17,7 +19,7 @@ class PayloadTooLarge(APIException):
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
-    default_code = "too_large"
+    default_code = ErrorCode.TOO_LARGE
 
 
 # Per byte: +1 opens an array or object, -1 closes one, 0 for every other byte.

@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from obico_api.api.exceptions import error_body, suspicious_request_error
+from obico_api.errors import ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +21,12 @@ logger = logging.getLogger(__name__)
 @csrf_exempt  # an unknown URL is a 404 whatever the method, not a CSRF 403
 def not_found(request, exception=None, **kwargs):
     """404 for unknown URLs, in JSON whatever DEBUG says."""
-    return JsonResponse(error_body("Not found.", code="not_found"), status=404)
+    return JsonResponse(error_body("Not found.", code=ErrorCode.NOT_FOUND), status=404)
 
 
 def server_error(request):
     """500 outside the API views (their own handler covers them)."""
-    return JsonResponse(error_body("Internal server error.", code="server_error"), status=500)
+    return JsonResponse(error_body("Internal server error.", code=ErrorCode.SERVER_ERROR), status=500)
 
 
 def bad_request(request, exception=None):
@@ -37,11 +38,11 @@ def bad_request(request, exception=None):
     if isinstance(exception, SuspiciousOperation):
         status, body = suspicious_request_error(exception)
         return JsonResponse(body, status=status)
-    return JsonResponse(error_body("Bad request.", code="bad_request"), status=400)
+    return JsonResponse(error_body("Bad request.", code=ErrorCode.BAD_REQUEST), status=400)
 
 
 def permission_denied(request, exception=None):
-    return JsonResponse(error_body("Permission denied.", code="permission_denied"), status=403)
+    return JsonResponse(error_body("Permission denied.", code=ErrorCode.PERMISSION_DENIED), status=403)
 
 
 # Swagger UI's script that takes the authorization code back to the UI that opened the sign-in popup.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
 from detection.services import printer_stats_print_start
+from obico_api.errors import ErrorCode, InvalidInput
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_PRINTING
 from printers.services import printer_lock
@@ -24,7 +24,7 @@ def print_start(*, printer: Printer, filename: str, application=None) -> Printer
     """
     printer = printer_lock(printer_id=printer.pk)
     if printer.current_print_id is not None:
-        raise ValidationError("The printer is already printing; finish that print first.", code="already_printing")
+        raise InvalidInput("The printer is already printing; finish that print first.", code=ErrorCode.ALREADY_PRINTING)
     new_print = Print.objects.create(
         printer=printer, filename=filename, started_at=timezone.now(), application=application
     )

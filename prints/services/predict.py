@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,16 +12,22 @@ from django.utils import timezone
 
 from detection.postprocess import Detection
 from detection.region import Region
+from detection.runner import ModelUnavailable
 from detection.services import prediction_record, snapshot_score
 from detection.temporal import TemporalStats
 from detection.verdict import Verdict
+from obico_api.errors import ErrorCode, ServiceError
 from printers.models import Printer
 from printers.selectors import PRINTER_NOT_FOUND, PRINTER_NOT_PRINTING, printer_current_print_id_and_roi
 from printers.services import printer_lock
 from prints.services.alerts import print_escalate
 from prints.services.files import files_deleted_on_error
 
+logger = logging.getLogger(__name__)
+
 PRINT_ENDED_DURING_PREDICT = "The print this snapshot belongs to has ended."
+# The spec's 503 sentence when the detector cannot be loaded or run (why is logged, never sent).
+MODEL_UNAVAILABLE = "Failed to perform failure detection."
 
 
 @dataclass(frozen=True)
@@ -42,13 +49,18 @@ def print_snapshot_predict(*, owner, printer_id: int, image_bytes: bytes) -> Pre
     transaction takes the printer's lock, checks the print again and records the prediction, so
     two workers never lose an update and a print that ended while the model ran is not counted.
     Raises ``Http404`` for a printer that is not the owner's or not printing (or whose print began
-    after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ModelUnavailable`` when the
-    model cannot run; in each case nothing is counted. A frame that raises an alert is kept
-    (``print_escalate``); its file is deleted if the transaction then fails.
+    after the snapshot arrived), ``InvalidImage`` for bad bytes and ``ServiceError``
+    (``model_unavailable``, its reason logged) when the model cannot run; in each case nothing is
+    counted. A frame that raises an alert is kept (``print_escalate``); its file is deleted if the
+    transaction then fails.
     """
     received_at = timezone.now()
     roi = _printing_printer_roi(owner=owner, printer_id=printer_id)
-    score = snapshot_score(image_bytes, roi=roi)
+    try:
+        score = snapshot_score(image_bytes, roi=roi)
+    except ModelUnavailable as exc:
+        logger.error("Failure detection failed for printer %s: %s", printer_id, exc)
+        raise ServiceError(MODEL_UNAVAILABLE, code=ErrorCode.MODEL_UNAVAILABLE) from exc
     with files_deleted_on_error() as written, transaction.atomic():
         printer = _printing_printer_lock(owner=owner, printer_id=printer_id, received_at=received_at)
         previous_verdict = printer.stats.last_verdict
