@@ -178,27 +178,28 @@ def test_a_frame_that_raises_no_alert_renders_no_image_and_queries_nothing(
 # --- re-arming ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("level", ["warning", "failure"])
 @pytest.mark.parametrize(
     ("clean_snapshots", "seconds_since", "alerts_again"),
     [
-        (20, 300, True),  # both: 20 snapshots below warning, and 300 s since it last stood at or above it
+        (20, 300, True),  # both: 20 snapshots below the level, and 300 s since it last stood at or above it
         (20, 299, False),  # a second too soon
         (1000, 299, False),  # however many clean snapshots came
         (19, 3600, False),  # one snapshot short, however long ago
     ],
 )
 def test_a_level_re_arms_once_the_verdict_has_stayed_below_for_the_set_snapshots_and_time(
-    feed, settings, clean_snapshots, seconds_since, alerts_again
+    feed, settings, level, clean_snapshots, seconds_since, alerts_again
 ):
     settings.ALERT_REARM_SNAPSHOTS = 20
     settings.ALERT_REARM_SECONDS = 300
     feed.every = timedelta(seconds=0.1)
     feed.send(*RISE, *["ok"] * clean_snapshots)
-    feed.wait(seconds_since - (clean_snapshots + 1) * 0.1)  # after the failure, the last at or above warning
+    feed.wait(seconds_since - (clean_snapshots + 1) * 0.1)  # since the failure, the last at or above either level
 
-    feed.send("warning")
+    feed.send(level)
 
-    assert levels() == ["warning", "failure", *(["warning"] if alerts_again else [])]
+    assert levels() == ["warning", "failure", *([level] if alerts_again else [])]
 
 
 def test_re_armed_alerts_queue_their_webhooks_again_and_the_print_keeps_its_first_stamps(feed, settings):
