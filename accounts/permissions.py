@@ -43,7 +43,7 @@ class _DeclaredScopes(TokenMatchesOASRequirements):
         if super().has_permission(request, view):
             return True
         if alternatives is None:
-            self.message = f"No token may make a {request.method} request here."
+            self.message = f"This endpoint declares no scope for {request.method}, so no token may use it."
         else:
             needed = "' or '".join(" ".join(scopes) for scopes in alternatives)
             self.message = f"This token lacks the '{needed}' scope this request needs."

@@ -158,3 +158,30 @@ def test_no_token_is_401_with_the_bearer_challenge_and_changes_nothing(world, op
     assert response.json() == {"error": "Authentication credentials were not provided.", "code": "not_authenticated"}
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert stored() == before
+
+
+# --- The rules on top of the toolkit's ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("scope", "status"), [(READ, 200), (WRITE, 403)])
+def test_head_needs_what_get_needs(world, scope, status):
+    client = client_with(world, OPERATIONS[0], scope)
+
+    assert client.head("/api/v1/printers/").status_code == status
+
+
+@pytest.mark.parametrize("scope", [READ, WRITE, f"{READ} {WRITE}"])
+def test_options_is_declared_by_no_view_and_refused_to_every_token(world, scope):
+    response = client_with(world, OPERATIONS[0], scope).options("/api/v1/printers/")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": "This endpoint declares no scope for OPTIONS, so no token may use it.",
+        "code": "permission_denied",
+    }
+
+
+@pytest.mark.parametrize("scope", [READ, WRITE])
+def test_a_method_a_view_does_not_serve_is_405_with_any_token_and_401_without(world, scope):
+    assert client_with(world, OPERATIONS[0], scope).put("/api/v1/printers/").status_code == 405
+    assert APIClient().put("/api/v1/printers/").status_code == 401
