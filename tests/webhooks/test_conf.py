@@ -63,6 +63,7 @@ def test_an_unknown_key_is_refused(settings):
         ),
     ],
 )
+@pytest.mark.slow
 def test_the_environment_sets_what_it_names(environment, expected):
     done = in_a_fresh_process(
         "from django.conf import settings; import json; print(json.dumps(settings.WEBHOOKS))",
