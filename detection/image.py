@@ -10,6 +10,7 @@ its plugins parse the rest (other formats, comments, EXIF, Photoshop blocks, PNG
 from __future__ import annotations
 
 import io
+import math
 import re
 import struct
 from dataclasses import dataclass, field
@@ -173,7 +174,7 @@ def decode_plan(
 ) -> tuple[int, int]:
     """The size ``decode_image`` has the pixels decoded to: a JPEG's at its 1/n draft scale, others' whole."""
     scale = _jpeg_scale(header, target_size, limits) if header.format == "JPEG" else 1
-    return -(-header.width // scale), -(-header.height // scale)
+    return math.ceil(header.width / scale), math.ceil(header.height / scale)
 
 
 def _jpeg_scale(header: ImageHeader, target_size: tuple[int, int] | None, limits: ImageLimits | None) -> int:
@@ -189,9 +190,13 @@ def _jpeg_scale(header: ImageHeader, target_size: tuple[int, int] | None, limits
         # The target is upright; the frame is decoded as stored, before the EXIF turn.
         target_w, target_h = target_size[::-1] if header.orientation in (5, 6, 7, 8) else target_size
         fit = min(width // max(target_w, 1), height // max(target_h, 1))
-        scale = next((n for n in (8, 4, 2) if fit >= n), 1)
+        for n in (8, 4, 2):
+            if fit >= n:
+                scale = n
+                break
     if limits is not None:
-        while scale < 8 and -(-width // scale) * -(-height // scale) > limits.max_decoded_pixels:
+        # libjpeg rounds each side up at a scale.
+        while scale < 8 and math.ceil(width / scale) * math.ceil(height / scale) > limits.max_decoded_pixels:
             scale *= 2
     return scale
 
@@ -265,6 +270,16 @@ _REFUSED_SIGNATURES = (
 _FTYP_BRANDS = {b"avif": "AVIF", b"avis": "AVIF", b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"msf1": "HEIF"}
 
 
+def _refused_format(data: bytes) -> str | None:
+    """The name of a format we refuse that ``data`` starts like; None if it is none of them."""
+    if data[4:8] == b"ftyp" and data[8:12] in _FTYP_BRANDS:
+        return _FTYP_BRANDS[data[8:12]]
+    for magic, name in _REFUSED_SIGNATURES:
+        if data.startswith(magic):
+            return name
+    return None
+
+
 def read_header(data: bytes, limits: ImageLimits | None = None) -> ImageHeader:
     """The format and size from the first bytes (and a JPEG's markers, a PNG's chunks), decoding nothing.
 
@@ -281,10 +296,9 @@ def read_header(data: bytes, limits: ImageLimits | None = None) -> ImageHeader:
     elif data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         image_format, walk = "WEBP", _webp_header
     else:
-        found = _FTYP_BRANDS.get(data[8:12]) if data[4:8] == b"ftyp" else None
-        found = found or next((name for magic, name in _REFUSED_SIGNATURES if data.startswith(magic)), None)
-        if found:
-            raise InvalidImage(f"{found} images are not accepted; send a JPEG, PNG or WebP image.")
+        refused = _refused_format(data)
+        if refused:
+            raise InvalidImage(f"{refused} images are not accepted; send a JPEG, PNG or WebP image.")
         raise InvalidImage(NOT_AN_IMAGE)
     if limits is not None:
         _check_bytes(image_format, len(data), limits)

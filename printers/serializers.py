@@ -72,7 +72,9 @@ class PrinterStatusSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ChoiceField(choices=VERDICT_CHOICES, allow_null=True))
     def get_verdict(self, printer) -> str | None:
         """The current print's latest verdict; null when idle or before its first prediction."""
-        return (printer.stats.last_verdict or None) if printer.current_print_id else None
+        if not printer.current_print_id:
+            return None
+        return printer.stats.last_verdict or None  # "": no verdict yet in this print
 
 
 class PrinterOutputSerializer(serializers.Serializer):

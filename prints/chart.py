@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 SERIES = (
@@ -21,7 +22,7 @@ def timeline_svg(rows: Sequence[dict], *, width: int = 900, height: int = 260) -
     """
     if not rows:
         return ""
-    step = max(1, -(-len(rows) // MAX_POINTS))
+    step = max(1, math.ceil(len(rows) / MAX_POINTS))
     rows = rows[::step]
     pad, legend = 30, 18
     plot_w, plot_h = width - 2 * pad, height - 2 * pad - legend
