@@ -15,8 +15,8 @@ from tests.fixtures.images import make_image_bytes, snapshot
 from tests.onnx_models import write_detector_model
 from tests.webhooks.helpers import Receiver
 from webhooks.models import Webhook, WebhookDelivery
-from webhooks.services import webhook_deliveries_claim, webhook_set
-from webhooks.signing import retry_delay, sign, verify
+from webhooks.services import retry_delay, webhook_deliveries_claim, webhook_set
+from webhooks.signing import sign, verify
 from webhooks.worker import webhook_deliver_due
 
 pytestmark = pytest.mark.django_db
