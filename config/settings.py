@@ -176,10 +176,9 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # How long a bearer-token lookup may be served from the cache (accounts/token_cache.py). On by default
 # only with a shared cache, whose tombstones end a revoked token in every worker at once; a per-process
 # cache could not tell the other workers.
-PER_PROCESS_CACHES = {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
-ACCESS_TOKEN_CACHE_SECONDS = env.int(
-    "ACCESS_TOKEN_CACHE_SECONDS", default=0 if CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES else 60
-)
+per_process_caches = {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
+shared_cache = CACHES["default"]["BACKEND"] not in per_process_caches  # lower case: neither is a setting
+ACCESS_TOKEN_CACHE_SECONDS = env.int("ACCESS_TOKEN_CACHE_SECONDS", default=60 if shared_cache else 0)
 
 # Django's hashers, then the fast keyed hash for OAuth client secrets (accounts/hashers.py). Last, so
 # passwords are never hashed with it: Django hashes them with the first, the one that stretches.
