@@ -1,6 +1,8 @@
 """URL configuration: each app's URLs, included by name (this module imports no app).
 
-The API under /api/v1/, OAuth 2 under /o/, the admin under /admin/, the probes at the root.
+The API under /api/v1/, OAuth 2 under /o/, the admin under /admin/, the schema and docs under
+/api/schema/ and /api/docs/ (views of the shared plumbing, obico_api.api.views). The probes,
+/healthz and /readyz, never reach these: config/health.py answers them first, in MIDDLEWARE.
 """
 
 from django.contrib import admin
