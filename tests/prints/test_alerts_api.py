@@ -197,6 +197,16 @@ def test_a_signed_link_opens_another_users_alert_too(theirs):
     assert response.status_code == 200
 
 
+def test_a_signed_link_opens_what_the_view_declares_and_nothing_else(alerts):
+    url = alert_snapshot_url(alert_id=alerts[0].pk)
+
+    assert APIClient().head(url).status_code == 200
+    refused = APIClient().options(url)
+    assert refused.status_code == 403
+    assert refused.json() == {"error": "The snapshot link does not open OPTIONS requests.", "code": "permission_denied"}
+    assert APIClient().post(url).status_code == 405  # no handler: DRF's answer, as with a token
+
+
 def test_a_signed_link_stops_working_while_the_owner_is_deactivated(user, alerts):
     url = alert_snapshot_url(alert_id=alerts[0].pk)
     user.is_active = False
