@@ -65,6 +65,10 @@ def test_api_conforms_to_its_schema(case, bearer):
         # OpenAPI can only type the upload as binary; random bytes are not a JPEG, PNG or WebP, so
         # the 400 they get is right. Every other check (documented statuses, bodies, no 5xx) still runs.
         excluded.append(positive_data_acceptance)
+    if case.operation.path.endswith("/start_print/"):
+        # Examples share one test's database: after the first valid start the printer is printing, and
+        # every later start is rightly a 400 already_printing, a state the schema cannot express.
+        excluded.append(positive_data_acceptance)
     if isinstance(case.body, dict) and not region_accepted(case.body.get("roi")):
         # JSON Schema cannot say x1 < x2, y1 < y2 or "at least 5 % of the frame", so a schema-valid
         # roi may be refused; its 400 is right. Every other body keeps the check.
