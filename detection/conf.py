@@ -47,7 +47,7 @@ class DetectionSettings(AppSettings):
             raise ImproperlyConfigured(f"settings.DETECTION['VERDICT_RULE'] must be one of {', '.join(RULES)}.")
 
     def image_limits(self) -> ImageLimits:
-        """What an upload may cost to decode (README, "Security"): each limit is its upper-cased setting."""
+        """What an upload may cost to decode (docs/security.md): each limit is its upper-cased setting."""
         return ImageLimits(**{limit.name: getattr(self, limit.name.upper()) for limit in fields(ImageLimits)})
 
     def obico_rule(self) -> ObicoRule:
