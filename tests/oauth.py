@@ -47,6 +47,17 @@ def get_code(user, application, **params) -> tuple[str, str]:
     return parse_qs(urlparse(response["Location"]).query)["code"][0], verifier
 
 
+def code_grant(client_id: str, code: str, verifier: str, redirect_uri: str = REDIRECT_URI) -> dict[str, str]:
+    """The token request that exchanges an authorization code, with its PKCE verifier."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
+
+
 class FormFields(HTMLParser):
     """The named inputs of the page's POST form to ``action``, as a browser would submit them."""
 

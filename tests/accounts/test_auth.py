@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
 from tests.fixtures.images import snapshot
-from tests.oauth import pkce_pair
+from tests.oauth import code_grant, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -164,20 +164,7 @@ def test_authorization_code_with_pkce_gives_a_working_token_and_rotating_refresh
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI
     assert query["state"] == ["xyz"]
 
-    tokens = (
-        Client()
-        .post(
-            "/o/token/",
-            {
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": REDIRECT_URI,
-                "client_id": application.client_id,
-                "code_verifier": verifier,
-            },
-        )
-        .json()
-    )
+    tokens = Client().post("/o/token/", code_grant(application.client_id, query["code"][0], verifier)).json()
     assert tokens["scope"] == "read write"
     assert 0 < tokens["expires_in"] <= 10 * 3600
 
@@ -221,16 +208,7 @@ def test_code_exchange_with_the_wrong_verifier_is_refused(owner_browser, applica
     _, challenge = pkce_pair()
     _, query = authorize(owner_browser, application, code_challenge=challenge, code_challenge_method="S256")
 
-    response = Client().post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": application.client_id,
-            "code_verifier": pkce_pair()[0],
-        },
-    )
+    response = Client().post("/o/token/", code_grant(application.client_id, query["code"][0], pkce_pair()[0]))
 
     assert response.status_code == 400
     assert not AccessToken.objects.exists()

@@ -25,7 +25,7 @@ from oauth2_provider.models import Application
 
 from accounts.hashers import ClientSecretHasher
 from tests.factories import OWNER_PASSWORD, ApplicationFactory, UserFactory
-from tests.oauth import REDIRECT_URI, get_code
+from tests.oauth import REDIRECT_URI, code_grant, get_code
 
 pytestmark = pytest.mark.django_db
 # For counters kept in the cache: the test runs with the per-process cache and with Redis.
@@ -447,13 +447,7 @@ def guess_from_many_addresses(application, *, guesses: int = 60, addresses: int 
 def code_exchange(application, user, secret: str | None, address: str):
     """The code flow's token request, with the client's secret when it has one."""
     code, verifier = get_code(user, application)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "client_id": application.client_id,
-        "code_verifier": verifier,
-    }
+    data = code_grant(application.client_id, code, verifier)
     if secret is not None:
         data["client_secret"] = secret
     return Client().post("/o/token/", data, REMOTE_ADDR=address)

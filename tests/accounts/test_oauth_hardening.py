@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from accounts.oauth import redirect_uri_problem
 from tests.factories import AccessTokenFactory, ApplicationFactory, UserFactory
 from tests.fixtures.accounts import bearer_client
-from tests.oauth import REDIRECT_URI, authorize_params, get_code, pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params, code_grant, get_code, pkce_pair
 
 CONCURRENT_REFRESHES = 4
 # Of racing uses of one grant, at most one is answered with tokens and the rest get invalid_grant.
@@ -38,16 +38,7 @@ BAD_REDIRECT_URIS = [
 
 
 def exchange(application, code, verifier):
-    return Client().post(
-        "/o/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "client_id": application.client_id,
-            "code_verifier": verifier,
-        },
-    )
+    return Client().post("/o/token/", code_grant(application.client_id, code, verifier))
 
 
 def refresh(application, refresh_token):
@@ -265,13 +256,7 @@ def race(url, data, count):
 def test_concurrent_exchanges_of_one_code_give_one_answer_and_revoke_it(live_server, user):
     application = ApplicationFactory(redirect_uris=REDIRECT_URI)
     code, verifier = get_code(user, application)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "client_id": application.client_id,
-        "code_verifier": verifier,
-    }
+    data = code_grant(application.client_id, code, verifier)
 
     results = race(f"{live_server.url}/o/token/", data, CONCURRENT_REFRESHES)
 

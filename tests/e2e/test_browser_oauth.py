@@ -18,7 +18,7 @@ from django.db import connections
 from playwright.sync_api import Page, sync_playwright
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
-from tests.oauth import pkce_pair
+from tests.oauth import code_grant, pkce_pair
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(
@@ -120,13 +120,7 @@ def test_owner_allows_the_app_then_revokes_it(page, journey):
 
     tokens = requests.post(
         f"{journey['base']}/o/token/",
-        data={
-            "grant_type": "authorization_code",
-            "code": query["code"][0],
-            "redirect_uri": journey["redirect_uri"],
-            "client_id": journey["client_id"],
-            "code_verifier": journey["verifier"],
-        },
+        data=code_grant(journey["client_id"], query["code"][0], journey["verifier"], journey["redirect_uri"]),
         timeout=10,
     ).json()
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}

@@ -14,7 +14,7 @@ import requests
 from PIL import Image, ImageDraw
 
 from tests.factories import ApplicationFactory, PrinterFactory, UserFactory
-from tests.oauth import REDIRECT_URI, authorize_params, owner_allows, pkce_pair
+from tests.oauth import REDIRECT_URI, authorize_params, code_grant, owner_allows, pkce_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -136,13 +136,7 @@ def test_app_journey_through_the_real_pages(production, browser):
     app_client = production_session(production)
     tokens = app_client.post(
         f"{base}/o/token/",
-        data={
-            "grant_type": "authorization_code",
-            "code": callback["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": app.client_id,
-            "code_verifier": verifier,
-        },
+        data=code_grant(app.client_id, callback["code"][0], verifier),
         timeout=10,
     )
     assert tokens.status_code == 200, tokens.text
