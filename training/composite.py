@@ -273,15 +273,11 @@ def build_heldout_set(root: Path, out: Path, seed: int = HELDOUT_SEED, per_frame
     """
     from detection.image import decode_image
 
-    def full_size(path: Path, label: Path, class_id: int) -> dataset.Sample:
-        decoded = decode_image(path.read_bytes())
-        size = (decoded.width, decoded.height)
-        pixels = np.asarray(decoded.pixels.convert("RGB").resize(size), dtype=np.uint8)
-        boxes = dataset.read_yolo_boxes(label, *size, class_id=class_id, merge=True)
-        return dataset.Sample(pixels, boxes, path, size)
-
-    sources = [full_size(i, lbl, dataset.SPAGHETTI_CLASS) for i, lbl in dataset.spaghetti_split(root, "val")]
-    sources += [full_size(i, lbl, 0) for i, lbl in dataset.roboflow_split(root, "val")]
+    sources = [
+        dataset.load_full_size_sample(i, lbl, class_id=dataset.SPAGHETTI_CLASS)
+        for i, lbl in dataset.spaghetti_split(root, "val")
+    ]
+    sources += [dataset.load_full_size_sample(i, lbl, class_id=0) for i, lbl in dataset.roboflow_split(root, "val")]
     regions = regions_from_samples(sources)
     frames = dataset.webcam_frames(root, ("p1",), "validation")
     rng = np.random.default_rng(seed)

@@ -155,6 +155,15 @@ def load_sample(
     return Sample(np.asarray(pixels, dtype=np.uint8), boxes, image_path, (decoded.width, decoded.height))
 
 
+def load_full_size_sample(image_path: Path, label_path: Path, *, class_id: int) -> Sample:
+    """Decode as the service does, at the image's own size, with its boxes merged: a failure region's source."""
+    decoded = decode_image(image_path.read_bytes())
+    size = (decoded.width, decoded.height)
+    pixels = np.asarray(decoded.pixels.convert("RGB").resize(size), dtype=np.uint8)
+    boxes = read_yolo_boxes(label_path, *size, class_id=class_id, merge=True)
+    return Sample(pixels, boxes, image_path, size)
+
+
 class Augmenter:
     """Random crop with aspect jitter, horizontal flip and colour jitter, output at the model size.
 

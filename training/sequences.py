@@ -278,19 +278,16 @@ def val_regions(root: Path, half: str) -> list[Region]:
     so that the calibration and the verdict are fitted on failures the test sequences never show.
     """
 
-    def full_size(path: Path, label: Path, class_id: int) -> dataset.Sample:
-        decoded = decode_image(path.read_bytes())
-        size = (decoded.width, decoded.height)
-        pixels = np.asarray(decoded.pixels.convert("RGB").resize(size), dtype=np.uint8)
-        boxes = dataset.read_yolo_boxes(label, *size, class_id=class_id, merge=True)
-        return dataset.Sample(pixels, boxes, path, size)
-
     if half not in REGION_HALVES:
         raise ValueError(f"half must be one of {REGION_HALVES}")
     keep = REGION_HALVES.index(half)
     pairs = [(i, lbl, dataset.SPAGHETTI_CLASS) for i, lbl in dataset.spaghetti_split(root, "val")]
     pairs += [(i, lbl, 0) for i, lbl in dataset.roboflow_split(root, "val")]
-    sources = [full_size(*pair) for index, pair in enumerate(pairs) if index % 2 == keep]
+    sources = [
+        dataset.load_full_size_sample(image, label, class_id=class_id)
+        for index, (image, label, class_id) in enumerate(pairs)
+        if index % 2 == keep
+    ]
     return composite.regions_from_samples(sources)
 
 
