@@ -104,6 +104,20 @@ class Outcome:
     snapshots: int
     alerts: list[tuple[int, str]] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, sequence: Sequence, *, history: str, snapshots: int, alerts: list[tuple[int, str]]) -> Outcome:
+        """The outcome of replaying ``sequence`` (``snapshots`` of it) on a printer with ``history``."""
+        return cls(
+            camera=sequence.camera,
+            sequence=sequence.name,
+            history=history,
+            kind=sequence.kind,
+            look=sequence.look,
+            onset=sequence.onset,
+            snapshots=snapshots,
+            alerts=alerts,
+        )
+
     @property
     def false_alert(self) -> bool:
         cut = self.snapshots if self.onset is None else self.onset

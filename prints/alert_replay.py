@@ -73,16 +73,7 @@ class Replayer:
     def replay(self, sequence: Sequence, history: str, clean: list[Sequence]) -> Outcome:
         printer = self.printer_with_history(history, sequence, clean)
         frames = sequence.snapshots(self.min_snapshots)
-        return Outcome(
-            camera=sequence.camera,
-            sequence=sequence.name,
-            history=history,
-            kind=sequence.kind,
-            look=sequence.look,
-            onset=sequence.onset,
-            snapshots=len(frames),
-            alerts=self.run_print(printer, frames),
-        )
+        return Outcome.of(sequence, history=history, snapshots=len(frames), alerts=self.run_print(printer, frames))
 
 
 def _stats_fields(stats) -> dict:

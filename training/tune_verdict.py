@@ -125,16 +125,7 @@ class PureReplayer:
             self._histories[key] = state
         frames = sequence.snapshots(self.min_snapshots)
         _, alerts = self.run_print(self._histories[key], frames)
-        return Outcome(
-            camera=sequence.camera,
-            sequence=sequence.name,
-            history=history,
-            kind=sequence.kind,
-            look=sequence.look,
-            onset=sequence.onset,
-            snapshots=len(frames),
-            alerts=alerts,
-        )
+        return Outcome.of(sequence, history=history, snapshots=len(frames), alerts=alerts)
 
 
 def rules_with(overrides: dict) -> judge.Rules:
