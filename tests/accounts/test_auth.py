@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import AccessTokenFactory, ApplicationFactory, PrinterFactory
 from tests.fixtures.images import snapshot
-from tests.oauth import code_grant, pkce_pair
+from tests.oauth import REDIRECT_URI, code_grant, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +124,6 @@ def test_revoked_token_is_refused_at_once(user, api):
 
 
 # --- OAuth 2 flows -------------------------------------------------------------------------------
-
-REDIRECT_URI = "https://app.example.com/callback"
-
 
 def authorize(client, application, **extra):
     """The owner allows the app on the consent form; returns the redirect's query parameters."""
